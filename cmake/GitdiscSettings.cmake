@@ -1,0 +1,45 @@
+# gitdisc_cxx_settings: the one INTERFACE target that carries the language
+# standard, warnings and sanitizer options for gitdisc's own code.
+add_library(gitdisc_cxx_settings INTERFACE)
+target_compile_features(gitdisc_cxx_settings INTERFACE cxx_std_20)
+target_compile_options(gitdisc_cxx_settings INTERFACE -Wall -Wextra)
+if(GITDISC_WERROR)
+  target_compile_options(gitdisc_cxx_settings INTERFACE -Werror)
+endif()
+target_include_directories(gitdisc_cxx_settings INTERFACE ${PROJECT_SOURCE_DIR})
+if(GITDISC_SANITIZE)
+  target_compile_options(gitdisc_cxx_settings INTERFACE
+    -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  target_link_options(gitdisc_cxx_settings INTERFACE -fsanitize=address,undefined)
+endif()
+
+# gitdisc_add_library(NAME): a library of every *.cc in the calling folder
+# except tests (*_test.cc), fuzzers (*_fuzzer.cc) and mains (*_main.cc), and
+# one test binary of every *_test.cc, registered with CTest.
+function(gitdisc_add_library name)
+  file(GLOB srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cc)
+  list(FILTER srcs EXCLUDE REGEX "(_test|_fuzzer|_main)\\.cc$")
+  if(NOT srcs)  # a library whose first source has not landed yet
+    set(srcs ${CMAKE_CURRENT_BINARY_DIR}/${name}_empty.cc)
+    file(WRITE ${srcs} "")
+  endif()
+  add_library(${name} STATIC ${srcs})
+  target_link_libraries(${name} PUBLIC gitdisc_cxx_settings)
+endfunction()
+
+function(gitdisc_add_tests name)
+  if(NOT GITDISC_BUILD_TESTS)
+    return()
+  endif()
+  file(GLOB tests CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*_test.cc)
+  if(NOT tests)
+    return()
+  endif()
+  add_executable(${name}_test ${tests})
+  target_link_libraries(${name}_test PRIVATE ${name} ${ARGN} GTest::gmock GTest::gtest_main)
+  target_compile_definitions(${name}_test PRIVATE
+    GITDISC_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+    GITDISC_BINARY_DIR="${PROJECT_BINARY_DIR}")
+  gtest_discover_tests(${name}_test DISCOVERY_TIMEOUT 60
+    PROPERTIES LABELS unit)
+endfunction()

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs everything gitdisc's build, tests and demo need on Debian 12, as
+# root. Idempotent: safe to run again; it only adds missing packages.
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake pkg-config git ca-certificates
+  # libraries (DESIGN.md §2)
+  libyaml-cpp-dev libgit2-dev libvirt-dev libisofs-dev libcdio-dev libiso9660-dev
+  libcpp-httplib-dev libssl-dev nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev
+  # the static agent links against these archives
+  libc6-dev
+  # tests: independent ISO readers, a real hypervisor and a tiny guest
+  xorriso genisoimage libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils
+  linux-image-amd64 busybox-static cpio kmod
+  # fuzzing (clang's libFuzzer)
+  clang
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps.sh: run as root (it installs Debian packages)" >&2
+  exit 2
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps.sh: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+echo "install-deps.sh: all dependencies present"
