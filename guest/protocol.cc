@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "guest/protocol_json.h"
+
 namespace gitdisc::guest {
 namespace {
 
@@ -288,6 +290,14 @@ Result<json> ParseObject(std::string_view line) {
 }
 
 }  // namespace
+
+nlohmann::json PayloadResultToJson(const PayloadResult& r, bool with_tail) {
+  return ResultToJson(r, with_tail);
+}
+Status PayloadResultFromJson(const nlohmann::json& j, const std::string& where,
+                             PayloadResult* out) {
+  return ResultFromJson(j, where, out);
+}
 
 const char* OutcomeName(Outcome o) {
   switch (o) {

@@ -1,0 +1,145 @@
+#include "guest/payload_runner.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
+
+#include <fstream>
+
+#include "base/file_util.h"
+
+namespace gitdisc::guest {
+namespace {
+
+using std::chrono::milliseconds;
+
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/gitdisc-runner-XXXXXX";
+    path_ = ::mkdtemp(tmpl);
+  }
+  ~TempDir() { (void)RemoveAll(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+RunSpec Sh(const std::string& script, const std::string& cwd = "/tmp") {
+  RunSpec s;
+  s.argv = {"sh", "-c", script};
+  s.cwd = cwd;
+  s.env = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin"};
+  return s;
+}
+
+// A process that no longer runs: gone, or a zombie waiting for its reaper.
+bool Dead(pid_t pid) {
+  if (::kill(pid, 0) != 0) return true;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  size_t paren = line.rfind(')');
+  return paren != std::string::npos && line.size() > paren + 2 && line[paren + 2] == 'Z';
+}
+
+void WaitDead(pid_t pid) {
+  // The kill is sent before RunPayloadProcess returns; delivery is immediate
+  // but the exit is asynchronous, so wait for it without a time assertion.
+  while (!Dead(pid)) ::usleep(10'000);
+}
+
+TEST(PayloadRunner, CapturesStdoutAndStderrAndExitCode) {
+  TempDir dir;
+  auto r = RunPayloadProcess(Sh("echo out; echo err >&2; pwd; exit 3", dir.path()));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->kind, RunOutcome::Kind::kExited);
+  EXPECT_EQ(r->exit_code, 3);
+  EXPECT_EQ(r->output_tail, "out\nerr\n" + dir.path() + "\n");
+}
+
+TEST(PayloadRunner, EnvironmentIsExactlyWhatWasGiven) {
+  RunSpec s = Sh("env | sort");
+  s.env.push_back("GITDISC_PAYLOAD=motd");
+  ::setenv("GITDISC_LEAK_CHECK", "1", 1);
+  auto r = RunPayloadProcess(s);
+  ASSERT_TRUE(r.ok());
+  EXPECT_NE(r->output_tail.find("GITDISC_PAYLOAD=motd\n"), std::string::npos);
+  EXPECT_EQ(r->output_tail.find("GITDISC_LEAK_CHECK"), std::string::npos);
+}
+
+TEST(PayloadRunner, KeepsOnlyTheTailOfLongOutput) {
+  RunSpec s = Sh("i=0; while [ $i -lt 5000 ]; do echo line-$i; i=$((i+1)); done");
+  s.tail_bytes = 100;
+  auto r = RunPayloadProcess(s);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->exit_code, 0);
+  EXPECT_EQ(r->output_tail.size(), 100u);
+  EXPECT_EQ(r->output_tail.substr(r->output_tail.size() - 10), "line-4999\n");
+  EXPECT_GT(r->output_bytes, 40000u);
+}
+
+TEST(PayloadRunner, TimeoutKillsTheWholeProcessGroup) {
+  TempDir dir;
+  std::string pidfile = dir.path() + "/child.pid";
+  RunSpec s = Sh("sleep 1000 & echo $! > " + pidfile + "; echo started; sleep 1000");
+  s.timeout = milliseconds(500);
+  s.kill_grace = milliseconds(200);
+  auto r = RunPayloadProcess(s);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->kind, RunOutcome::Kind::kTimedOut);
+  EXPECT_EQ(r->exit_code, 128 + SIGTERM);
+  EXPECT_EQ(r->output_tail, "started\n");
+  auto pid = ReadFile(pidfile);
+  ASSERT_TRUE(pid.ok());
+  WaitDead(static_cast<pid_t>(std::stol(*pid)));
+}
+
+TEST(PayloadRunner, TermIgnoringPayloadIsKilledAfterTheGrace) {
+  RunSpec s = Sh("trap '' TERM; echo armed; while :; do sleep 1; done");
+  s.timeout = milliseconds(300);
+  s.kill_grace = milliseconds(300);
+  auto r = RunPayloadProcess(s);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->kind, RunOutcome::Kind::kTimedOut);
+  EXPECT_EQ(r->exit_code, 128 + SIGKILL);
+}
+
+TEST(PayloadRunner, LeftoverChildDoesNotHoldTheRunAndIsKilled) {
+  TempDir dir;
+  std::string pidfile = dir.path() + "/child.pid";
+  // The main process exits at once; its background child keeps the pipe open.
+  auto r = RunPayloadProcess(Sh("sleep 1000 & echo $! > " + pidfile + "; echo bye"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->kind, RunOutcome::Kind::kExited);
+  EXPECT_EQ(r->exit_code, 0);
+  EXPECT_EQ(r->output_tail, "bye\n");
+  WaitDead(static_cast<pid_t>(std::stol(*ReadFile(pidfile))));
+}
+
+TEST(PayloadRunner, MissingProgramIsAStartFailure) {
+  RunSpec s;
+  s.argv = {"./no-such-install.sh"};
+  s.cwd = "/tmp";
+  auto r = RunPayloadProcess(s);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->kind, RunOutcome::Kind::kStartFailed);
+  EXPECT_NE(r->output_tail.find("No such file"), std::string::npos) << r->output_tail;
+  s.argv = {"true"};
+  s.cwd = "/no/such/dir";
+  r = RunPayloadProcess(s);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->kind, RunOutcome::Kind::kStartFailed);
+  EXPECT_NE(r->output_tail.find("cannot enter"), std::string::npos);
+}
+
+TEST(PayloadRunner, KilledBySignalReports128PlusSignal) {
+  auto r = RunPayloadProcess(Sh("kill -9 $$"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->kind, RunOutcome::Kind::kSignaled);
+  EXPECT_EQ(r->exit_code, 137);
+}
+
+}  // namespace
+}  // namespace gitdisc::guest
