@@ -1,0 +1,122 @@
+#include "specs/payload_cache.h"
+
+#include <nlohmann/json.hpp>
+#include <utility>
+
+#include "base/file_util.h"
+#include "base/sha256.h"
+#include "specs/git_tree.h"
+
+namespace gitdisc::specs {
+namespace {
+
+constexpr int kCacheFormat = 1;
+constexpr uint64_t kMaxCacheFileBytes = 256ull << 20;
+
+bool IsTreeId(std::string_view s) {
+  if (s.size() != 40) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+PayloadContentCache::PayloadContentCache(std::string state_dir, PayloadLimits limits)
+    : dir_(state_dir.empty() ? std::string() : JoinPath(state_dir, "digests")), limits_(limits) {}
+
+PayloadContentCache::Stats PayloadContentCache::stats() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return stats_;
+}
+
+Result<std::vector<PayloadFile>> PayloadContentCache::List(const RepoTree& tree,
+                                                           std::string_view folder) {
+  const auto* git = dynamic_cast<const GitTree*>(&tree);
+  std::string id;
+  if (git != nullptr) {
+    auto folder_id = git->FolderId(folder);
+    if (folder_id.ok()) id = std::move(folder_id).value();
+    // Errors (missing folder, not a folder) are reported by ListPayloadFolder.
+  }
+  if (!id.empty()) {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      auto it = memory_.find(id);
+      if (it != memory_.end()) {
+        ++stats_.memory_hits;
+        return it->second;
+      }
+    }
+    if (!dir_.empty()) {
+      auto loaded = LoadFromDisk(id);
+      if (loaded.ok()) {
+        std::lock_guard<std::mutex> l(mu_);
+        ++stats_.disk_hits;
+        memory_.emplace(id, *loaded);
+        return loaded;
+      }
+    }
+  }
+  auto files = ListPayloadFolder(tree, folder, limits_);
+  if (!files.ok()) return files;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    ++stats_.misses;
+    if (!id.empty()) memory_.emplace(id, *files);
+  }
+  if (!id.empty() && !dir_.empty()) StoreOnDisk(id, *files);
+  return files;
+}
+
+Result<std::vector<PayloadFile>> PayloadContentCache::LoadFromDisk(const std::string& id) const {
+  if (!IsTreeId(id)) return Status::Invalid("not a tree id");
+  auto text = ReadFile(JoinPath(dir_, id + ".json"), kMaxCacheFileBytes);
+  if (!text.ok()) return text.status();
+  try {
+    nlohmann::json j = nlohmann::json::parse(*text);
+    if (j.at("format").get<int>() != kCacheFormat || j.at("tree").get<std::string>() != id) {
+      return Status::Corrupt("cache entry " + id + " does not match");
+    }
+    std::vector<PayloadFile> files;
+    for (const nlohmann::json& f : j.at("files")) {
+      PayloadFile p;
+      p.path = f.at("path").get<std::string>();
+      p.mode = f.at("mode").get<uint32_t>();
+      p.size = f.at("size").get<uint64_t>();
+      p.sha256 = f.at("sha256").get<std::string>();
+      p.symlink_target = f.value("target", std::string());
+      if (p.path.empty() || !IsSha256Hex(p.sha256) ||
+          (p.mode != 0644 && p.mode != 0755 && p.mode != 0777)) {
+        return Status::Corrupt("cache entry " + id + " holds a bad file record");
+      }
+      files.push_back(std::move(p));
+    }
+    return files;
+  } catch (const nlohmann::json::exception& e) {
+    return Status::Corrupt("cache entry " + id + ": " + e.what());
+  }
+}
+
+void PayloadContentCache::StoreOnDisk(const std::string& id,
+                                      const std::vector<PayloadFile>& files) const {
+  nlohmann::json list = nlohmann::json::array();
+  for (const PayloadFile& f : files) {
+    nlohmann::json e = {{"path", f.path}, {"mode", f.mode}, {"size", f.size}, {"sha256", f.sha256}};
+    if (f.is_symlink()) e["target"] = f.symlink_target;
+    list.push_back(std::move(e));
+  }
+  nlohmann::json j = {{"format", kCacheFormat}, {"tree", id}, {"files", std::move(list)}};
+  // A cache that cannot be written only costs a re-hash next time.
+  if (!MakeDirs(dir_, 0700).ok()) return;
+  std::string text;
+  try {
+    text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::strict);
+  } catch (const nlohmann::json::exception&) {
+    return;  // a path that is not UTF-8: keep it in memory only
+  }
+  (void)WriteFileAtomic(JoinPath(dir_, id + ".json"), text, 0600);
+}
+
+}  // namespace gitdisc::specs

@@ -1,0 +1,59 @@
+// PayloadContentCache: payload folder listings (files, modes, sizes,
+// SHA-256s) memoised by Git tree id, so a folder that did not change between
+// commits is never hashed again — in this process (memory) or the next one
+// (STATE/digests/<tree id>.json, written atomically).
+//
+// A Git tree id names the folder's exact content, so an entry never goes
+// stale; entries are small and are not evicted (one per distinct folder
+// version). A cache file that does not parse, or whose tree id does not match
+// its name, is ignored and rewritten. Trees that are not Git trees (folders)
+// are listed without caching.
+//
+// Thread-safe: lookups and inserts are serialised by a mutex; two threads
+// listing the same new folder at once may both hash it (same answer).
+#ifndef GITDISC_SPECS_PAYLOAD_CACHE_H_
+#define GITDISC_SPECS_PAYLOAD_CACHE_H_
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "specs/payload_content.h"
+#include "specs/repo_tree.h"
+
+namespace gitdisc::specs {
+
+class PayloadContentCache {
+ public:
+  // state_dir empty: memory only.
+  explicit PayloadContentCache(std::string state_dir, PayloadLimits limits = {});
+
+  // ListPayloadFolder(tree, folder), through the cache when `tree` is a GitTree.
+  Result<std::vector<PayloadFile>> List(const RepoTree& tree, std::string_view folder);
+
+  struct Stats {
+    uint64_t memory_hits = 0;
+    uint64_t disk_hits = 0;
+    uint64_t misses = 0;  // folders listed and hashed
+  };
+  Stats stats() const;
+  const PayloadLimits& limits() const { return limits_; }
+
+ private:
+  Result<std::vector<PayloadFile>> LoadFromDisk(const std::string& tree_id) const;
+  void StoreOnDisk(const std::string& tree_id, const std::vector<PayloadFile>& files) const;
+
+  const std::string dir_;  // STATE/digests, or "" for memory only
+  const PayloadLimits limits_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::vector<PayloadFile>> memory_;
+  Stats stats_;
+};
+
+}  // namespace gitdisc::specs
+
+#endif  // GITDISC_SPECS_PAYLOAD_CACHE_H_
