@@ -9,6 +9,7 @@ packages=(
   # libraries (DESIGN.md §2)
   libyaml-cpp-dev libgit2-dev libvirt-dev libisofs-dev libcdio-dev libiso9660-dev
   libcpp-httplib-dev libssl-dev nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev
+  libxml2-dev
   # the static agent links against these archives
   libc6-dev
   # tests: independent ISO readers, a real hypervisor and a tiny guest

@@ -1,0 +1,218 @@
+#include "providers/domain_xml.h"
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include <memory>
+
+namespace gitdisc {
+namespace {
+
+struct XmlDocFree {
+  void operator()(xmlDoc* d) const { xmlFreeDoc(d); }
+};
+using XmlDoc = std::unique_ptr<xmlDoc, XmlDocFree>;
+
+Result<XmlDoc> Parse(std::string_view xml, const char* what) {
+  if (xml.size() > (64u << 20)) return Status::Invalid(std::string(what) + ": XML too large");
+  // No network, no entity substitution, no error printing: libvirt's XML is
+  // trusted but labels come from users.
+  XmlDoc doc(xmlReadMemory(xml.data(), static_cast<int>(xml.size()), "domain.xml", nullptr,
+                           XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING));
+  if (!doc || !xmlDocGetRootElement(doc.get())) {
+    return Status::Invalid(std::string(what) + ": not well-formed XML");
+  }
+  return doc;
+}
+
+bool IsElement(const xmlNode* n, const char* name) {
+  return n->type == XML_ELEMENT_NODE && xmlStrcmp(n->name, BAD_CAST name) == 0;
+}
+
+std::string Attr(const xmlNode* n, const char* name) {
+  xmlChar* v = xmlGetProp(n, BAD_CAST name);
+  if (!v) return {};
+  std::string s(reinterpret_cast<const char*>(v));
+  xmlFree(v);
+  return s;
+}
+
+bool HasAttr(const xmlNode* n, const char* name) { return xmlHasProp(n, BAD_CAST name) != nullptr; }
+
+std::string Text(const xmlNode* n) {
+  xmlChar* v = xmlNodeGetContent(n);
+  if (!v) return {};
+  std::string s(reinterpret_cast<const char*>(v));
+  xmlFree(v);
+  return s;
+}
+
+const xmlNode* Child(const xmlNode* n, const char* name) {
+  for (const xmlNode* c = n->children; c; c = c->next) {
+    if (IsElement(c, name)) return c;
+  }
+  return nullptr;
+}
+
+bool InLabelsNs(const xmlNode* n) {
+  return n->ns && n->ns->href && xmlStrcmp(n->ns->href, BAD_CAST kLabelsNamespace) == 0;
+}
+
+Result<std::map<std::string, std::string>> LabelsFromElement(const xmlNode* labels) {
+  std::map<std::string, std::string> out;
+  for (const xmlNode* c = labels->children; c; c = c->next) {
+    if (!IsElement(c, "label")) continue;
+    // Children carry the namespace when written as DESIGN.md §3 shows; be
+    // lenient with un-prefixed children of the labels element.
+    if (c->ns && !InLabelsNs(c)) continue;
+    if (!HasAttr(c, "key")) return Status::Invalid("labels: <label> without key");
+    std::string key = Attr(c, "key");
+    if (key.empty()) return Status::Invalid("labels: <label> with an empty key");
+    out[key] = Attr(c, "value");
+  }
+  return out;
+}
+
+DriveInfo DriveFromDisk(const xmlNode* disk) {
+  DriveInfo d;
+  if (const xmlNode* t = Child(disk, "target")) {
+    d.target = Attr(t, "dev");
+    d.bus = Attr(t, "bus");
+    d.tray_open = Attr(t, "tray") == "open";
+  }
+  if (const xmlNode* s = Child(disk, "source")) {
+    if (HasAttr(s, "file")) {
+      d.source = Attr(s, "file");
+    } else if (HasAttr(s, "dev")) {
+      d.source = Attr(s, "dev");
+    } else if (HasAttr(s, "volume")) {
+      d.source = "volume:" + Attr(s, "pool") + "/" + Attr(s, "volume");
+    } else if (HasAttr(s, "name")) {  // network disks
+      d.source = Attr(s, "protocol") + ":" + Attr(s, "name");
+    } else if (HasAttr(s, "dir")) {
+      d.source = Attr(s, "dir");
+    }
+  }
+  return d;
+}
+
+}  // namespace
+
+std::string XmlEscape(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (char c : in) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+Result<ParsedDomain> ParseDomainXml(std::string_view xml) {
+  GITDISC_ASSIGN_OR_RETURN(XmlDoc doc, Parse(xml, "domain XML"));
+  const xmlNode* root = xmlDocGetRootElement(doc.get());
+  if (!IsElement(root, "domain")) return Status::Invalid("domain XML: root is not <domain>");
+  ParsedDomain out;
+  if (const xmlNode* n = Child(root, "name")) out.name = Text(n);
+  if (const xmlNode* n = Child(root, "uuid")) out.uuid = Text(n);
+  if (const xmlNode* md = Child(root, "metadata")) {
+    for (const xmlNode* c = md->children; c; c = c->next) {
+      if (IsElement(c, "labels") && InLabelsNs(c)) {
+        GITDISC_ASSIGN_OR_RETURN(out.labels, LabelsFromElement(c));
+      }
+    }
+  }
+  if (const xmlNode* devices = Child(root, "devices")) {
+    for (const xmlNode* c = devices->children; c; c = c->next) {
+      if (IsElement(c, "disk") && Attr(c, "device") == "cdrom") {
+        out.cdroms.push_back(DriveFromDisk(c));
+      } else if (IsElement(c, "channel")) {
+        const xmlNode* t = Child(c, "target");
+        if (t && Attr(t, "type") == "virtio" && Attr(t, "name") == kAgentChannelName) {
+          out.has_agent_channel = true;
+        }
+      }
+    }
+  }
+  if (out.uuid.empty()) return Status::Invalid("domain XML: no <uuid>");
+  return out;
+}
+
+Result<std::map<std::string, std::string>> ParseLabelsXml(std::string_view xml) {
+  GITDISC_ASSIGN_OR_RETURN(XmlDoc doc, Parse(xml, "labels XML"));
+  const xmlNode* root = xmlDocGetRootElement(doc.get());
+  // virDomainGetMetadata returns the element without its namespace; the
+  // domain XML form carries it. Accept both, but no other namespace.
+  if (!IsElement(root, "labels") || (root->ns && !InLabelsNs(root))) {
+    return Status::Invalid(std::string("labels XML: root is not <labels> in ") + kLabelsNamespace);
+  }
+  return LabelsFromElement(root);
+}
+
+std::string LabelsXml(const std::map<std::string, std::string>& labels) {
+  std::string x = "<g:labels xmlns:g=\"";
+  x += kLabelsNamespace;
+  x += "\">";
+  for (const auto& [k, v] : labels) {
+    x += "<g:label key=\"" + XmlEscape(k) + "\" value=\"" + XmlEscape(v) + "\"/>";
+  }
+  x += "</g:labels>";
+  return x;
+}
+
+std::string LabelsMetadataBody(const std::map<std::string, std::string>& labels) {
+  std::string x = "<labels>";
+  for (const auto& [k, v] : labels) {
+    x += "<label key=\"" + XmlEscape(k) + "\" value=\"" + XmlEscape(v) + "\"/>";
+  }
+  x += "</labels>";
+  return x;
+}
+
+Status ValidateLabel(std::string_view key, std::string_view value) {
+  auto has_control = [](std::string_view s) {
+    for (unsigned char c : s) {
+      if (c < 0x20 || c == 0x7f) return true;
+    }
+    return false;
+  };
+  if (key.empty()) return Status::Invalid("label key is empty");
+  if (key.size() > 253) return Status::Invalid("label key longer than 253 bytes");
+  if (value.size() > 1024)
+    return Status::Invalid("label '" + std::string(key) + "': value longer than 1024 bytes");
+  if (has_control(key) || has_control(value)) {
+    return Status::Invalid("label '" + std::string(key) + "': control characters not allowed");
+  }
+  if (key.find('=') != std::string_view::npos) {
+    return Status::Invalid("label key '" + std::string(key) + "' contains '='");
+  }
+  return Status::Ok();
+}
+
+std::string CdromDiskXml(const DriveInfo& drive, std::string_view source) {
+  std::string x = "<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>";
+  if (!source.empty()) x += "<source file='" + XmlEscape(source) + "'/>";
+  x += "<target dev='" + XmlEscape(drive.target) + "'";
+  if (!drive.bus.empty()) x += " bus='" + XmlEscape(drive.bus) + "'";
+  x += "/><readonly/></disk>";
+  return x;
+}
+
+}  // namespace gitdisc

@@ -1,0 +1,196 @@
+// Unit tests of the pure libvirt XML translation (no libvirt calls). The
+// domain XML below was captured from libvirt 9.0 (virsh dumpxml of a running
+// test domain after `virsh change-media … --insert`).
+#include "providers/domain_xml.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace gitdisc {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::Pair;
+
+constexpr char kLiveDomain[] = R"(<domain type='qemu' id='6'>
+  <name>gitdisc-test-probe-live</name>
+  <uuid>0a93b644-acc1-43ad-b094-1db46a3d3ca7</uuid>
+  <metadata>
+    <g:labels xmlns:g="urn:gitdisc:labels:1">
+      <g:label key="role" value="web"/>
+      <g:label key="env" value="prod &amp; test"/>
+    </g:labels>
+    <other:thing xmlns:other="urn:someone:else"><other:label key="no" value="no"/></other:thing>
+  </metadata>
+  <memory unit='KiB'>131072</memory>
+  <os>
+    <type arch='x86_64' machine='pc-i440fx-7.2'>hvm</type>
+    <boot dev='hd'/>
+  </os>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='qcow2'/>
+      <source file='/var/lib/libvirt/images/root.qcow2'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+    <disk type='file' device='cdrom'>
+      <driver name='qemu' type='raw'/>
+      <source file='/tmp/gdprobe/a.iso' index='3'/>
+      <backingStore/>
+      <target dev='hdc' bus='ide'/>
+      <readonly/>
+      <alias name='ide0-1-0'/>
+      <address type='drive' controller='0' bus='1' target='0' unit='0'/>
+    </disk>
+    <disk type='file' device='cdrom'>
+      <driver name='qemu'/>
+      <target dev='hdd' bus='ide' tray='open'/>
+      <readonly/>
+      <alias name='ide0-1-1'/>
+      <address type='drive' controller='0' bus='1' target='0' unit='1'/>
+    </disk>
+    <controller type='virtio-serial' index='0'>
+      <alias name='virtio-serial0'/>
+    </controller>
+    <channel type='unix'>
+      <source mode='bind' path='/var/lib/libvirt/qemu/channel/target/domain-6-gitdisc-test-probe-l/org.gitdisc.agent.0'/>
+      <target type='virtio' name='org.gitdisc.agent.0' state='disconnected'/>
+      <alias name='channel0'/>
+      <address type='virtio-serial' controller='0' bus='0' port='1'/>
+    </channel>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+)";
+
+TEST(DomainXml, ParsesNameUuidLabelsCdromsAndChannel) {
+  auto d = ParseDomainXml(kLiveDomain);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->name, "gitdisc-test-probe-live");
+  EXPECT_EQ(d->uuid, "0a93b644-acc1-43ad-b094-1db46a3d3ca7");
+  EXPECT_THAT(d->labels, ElementsAre(Pair("env", "prod & test"), Pair("role", "web")));
+  ASSERT_EQ(d->cdroms.size(), 2u);  // the virtio disk is not a CD-ROM
+  EXPECT_EQ(d->cdroms[0], (DriveInfo{"hdc", "ide", "/tmp/gdprobe/a.iso", false}));
+  EXPECT_EQ(d->cdroms[1], (DriveInfo{"hdd", "ide", "", true}));
+  EXPECT_TRUE(d->has_agent_channel);
+}
+
+TEST(DomainXml, NoMetadataNoChannelMeansNoLabelsNoAgent) {
+  auto d = ParseDomainXml(
+      "<domain type='qemu'><name>x</name><uuid>u-1</uuid><devices>"
+      "<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>"
+      "</devices></domain>");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_TRUE(d->labels.empty());
+  EXPECT_TRUE(d->cdroms.empty());
+  EXPECT_FALSE(d->has_agent_channel);
+}
+
+TEST(DomainXml, LabelsInAnotherPrefixAreFoundByNamespace) {
+  auto d = ParseDomainXml(
+      "<domain><uuid>u</uuid><metadata><x:labels xmlns:x='urn:gitdisc:labels:1'>"
+      "<x:label key='a' value='1'/></x:labels></metadata></domain>");
+  ASSERT_TRUE(d.ok());
+  EXPECT_THAT(d->labels, ElementsAre(Pair("a", "1")));
+}
+
+TEST(DomainXml, RejectsGarbageAndNonDomains) {
+  EXPECT_EQ(ParseDomainXml("<domain><uuid>").status().code(), Status::Code::kInvalid);
+  EXPECT_EQ(ParseDomainXml("<network><uuid>u</uuid></network>").status().code(),
+            Status::Code::kInvalid);
+  EXPECT_EQ(ParseDomainXml("<domain><name>no uuid</name></domain>").status().code(),
+            Status::Code::kInvalid);
+  EXPECT_FALSE(ParseDomainXml("").ok());
+}
+
+TEST(DomainXml, DoesNotExpandExternalEntities) {
+  auto d = ParseDomainXml(
+      "<?xml version='1.0'?><!DOCTYPE d [<!ENTITY e SYSTEM 'file:///etc/passwd'>]>"
+      "<domain><name>&e;</name><uuid>u</uuid></domain>");
+  if (d.ok()) {
+    EXPECT_EQ(d->name.find("root:"), std::string::npos);
+  }
+}
+
+TEST(LabelsXml, WritesTheDesignFormatSortedAndEscaped) {
+  EXPECT_EQ(LabelsXml({{"role", "web"}}),
+            "<g:labels xmlns:g=\"urn:gitdisc:labels:1\"><g:label key=\"role\" "
+            "value=\"web\"/></g:labels>");
+  EXPECT_EQ(LabelsXml({{"b", "<\"&'>"}, {"a", ""}}),
+            "<g:labels xmlns:g=\"urn:gitdisc:labels:1\"><g:label key=\"a\" value=\"\"/>"
+            "<g:label key=\"b\" value=\"&lt;&quot;&amp;&apos;&gt;\"/></g:labels>");
+  EXPECT_EQ(LabelsXml({}), "<g:labels xmlns:g=\"urn:gitdisc:labels:1\"></g:labels>");
+}
+
+TEST(LabelsXml, MetadataBodyHasNoPrefix) {
+  EXPECT_EQ(LabelsMetadataBody({{"role", "web"}}),
+            "<labels><label key=\"role\" value=\"web\"/></labels>");
+}
+
+TEST(LabelsXml, RoundTripsBothForms) {
+  std::map<std::string, std::string> labels = {
+      {"role", "web"}, {"env", "a&b<c>"}, {"quote", "\"'"}, {"utf8", "caf\xc3\xa9"}};
+  auto a = ParseLabelsXml(LabelsXml(labels));
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(*a, labels);
+  auto b = ParseLabelsXml(LabelsMetadataBody(labels));
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_EQ(*b, labels);
+  // What virDomainGetMetadata returns (pretty-printed, no namespace).
+  auto c = ParseLabelsXml("<labels>\n  <label key=\"a\" value=\"c\"/>\n</labels>\n");
+  ASSERT_TRUE(c.ok());
+  EXPECT_THAT(*c, ElementsAre(Pair("a", "c")));
+}
+
+TEST(LabelsXml, RejectsForeignElementsAndKeylessLabels) {
+  EXPECT_FALSE(ParseLabelsXml("<x:labels xmlns:x='urn:other'/>").ok());
+  EXPECT_FALSE(ParseLabelsXml("<tags/>").ok());
+  EXPECT_FALSE(ParseLabelsXml("<labels><label value='v'/></labels>").ok());
+  EXPECT_FALSE(ParseLabelsXml("<labels><label key='' value='v'/></labels>").ok());
+}
+
+TEST(LabelsXml, ValidatesKeysAndValues) {
+  EXPECT_TRUE(ValidateLabel("role", "web").ok());
+  EXPECT_TRUE(ValidateLabel("example.com/tier", "").ok());
+  EXPECT_FALSE(ValidateLabel("", "x").ok());
+  EXPECT_FALSE(ValidateLabel("a=b", "x").ok());
+  EXPECT_FALSE(ValidateLabel("a\nb", "x").ok());
+  EXPECT_FALSE(ValidateLabel("a", std::string(2000, 'v')).ok());
+}
+
+TEST(CdromDiskXml, InsertAndEjectKeepTargetAndBus) {
+  DriveInfo hdc{"hdc", "ide", "", false};
+  EXPECT_EQ(CdromDiskXml(hdc, "/var/lib/gitdisc/isos/ab'c.iso"),
+            "<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>"
+            "<source file='/var/lib/gitdisc/isos/ab&apos;c.iso'/>"
+            "<target dev='hdc' bus='ide'/><readonly/></disk>");
+  EXPECT_EQ(CdromDiskXml(hdc, ""),
+            "<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>"
+            "<target dev='hdc' bus='ide'/><readonly/></disk>");
+  // The generated XML parses back as the same drive.
+  auto d = ParseDomainXml("<domain><uuid>u</uuid><devices>" + CdromDiskXml(hdc, "/x.iso") +
+                          "</devices></domain>");
+  ASSERT_TRUE(d.ok());
+  ASSERT_EQ(d->cdroms.size(), 1u);
+  EXPECT_EQ(d->cdroms[0], (DriveInfo{"hdc", "ide", "/x.iso", false}));
+}
+
+TEST(VmKey, SplitsAtTheLastSlash) {
+  std::string host, uuid;
+  ASSERT_TRUE(SplitVmKey("qemu+tcp://127.0.0.1/system/0a93-b6", &host, &uuid).ok());
+  EXPECT_EQ(host, "qemu+tcp://127.0.0.1/system");
+  EXPECT_EQ(uuid, "0a93-b6");
+  EXPECT_EQ(MakeVmKey(host, uuid), "qemu+tcp://127.0.0.1/system/0a93-b6");
+  EXPECT_FALSE(SplitVmKey("nouuid", &host, &uuid).ok());
+  EXPECT_FALSE(SplitVmKey("qemu:///system/", &host, &uuid).ok());
+}
+
+TEST(DriveBusy, IsRecognisedByCodeAndWord) {
+  EXPECT_TRUE(IsDriveBusy(Status::Conflict("DriveBusy: hdc holds /x")));
+  EXPECT_FALSE(IsDriveBusy(Status::Conflict("not running")));
+  EXPECT_FALSE(IsDriveBusy(Status::Internal("DriveBusy")));
+}
+
+}  // namespace
+}  // namespace gitdisc

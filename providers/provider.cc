@@ -1,0 +1,64 @@
+#include "providers/provider.h"
+
+namespace gitdisc {
+
+bool IsDriveBusy(const Status& status) {
+  return status.code() == Status::Code::kConflict &&
+         status.message().find(kDriveBusy) != std::string::npos;
+}
+
+const DriveInfo* VmInfo::FindDrive(std::string_view target) const {
+  for (const DriveInfo& d : cdroms) {
+    if (d.target == target) return &d;
+  }
+  return nullptr;
+}
+
+const char* PowerStateName(VmInfo::PowerState state) {
+  switch (state) {
+    case VmInfo::kRunning:
+      return "running";
+    case VmInfo::kPaused:
+      return "paused";
+    case VmInfo::kShutoff:
+      return "shutoff";
+    case VmInfo::kOther:
+      return "other";
+  }
+  return "other";
+}
+
+const char* EventKindName(EventKind kind) {
+  switch (kind) {
+    case EventKind::kLifecycle:
+      return "lifecycle";
+    case EventKind::kTrayChanged:
+      return "tray-changed";
+    case EventKind::kDiskChanged:
+      return "disk-changed";
+    case EventKind::kMetadata:
+      return "metadata";
+    case EventKind::kHostLost:
+      return "host-lost";
+  }
+  return "unknown";
+}
+
+std::string MakeVmKey(std::string_view host, std::string_view uuid) {
+  std::string key(host);
+  key += '/';
+  key += uuid;
+  return key;
+}
+
+Status SplitVmKey(std::string_view key, std::string* host, std::string* uuid) {
+  size_t slash = key.rfind('/');
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == key.size()) {
+    return Status::Invalid("bad VM key '" + std::string(key) + "' (want <uri>/<uuid>)");
+  }
+  *host = std::string(key.substr(0, slash));
+  *uuid = std::string(key.substr(slash + 1));
+  return Status::Ok();
+}
+
+}  // namespace gitdisc
