@@ -82,7 +82,8 @@ struct Payload {
   std::map<std::string, std::string> env;
   std::vector<std::string> after;  // payload names applied first
   RebootPolicy reboot = RebootPolicy::kNever;
-  SourcePos pos;  // of the payload's entry in the list
+  SourcePos pos;         // of the payload's entry in the list
+  SourcePos source_pos;  // of the path/file/url value (for "folder missing" later)
   bool operator==(const Payload&) const = default;
 };
 
@@ -109,7 +110,8 @@ struct PayloadSet {
   std::vector<Payload> payloads;
   Rollout rollout;
   bool suspend = false;
-  SourcePos pos;  // of the document
+  SourcePos pos;       // of the document
+  SourcePos name_pos;  // of metadata.name (for "defined twice")
   bool operator==(const PayloadSet&) const = default;
 };
 
