@@ -1,0 +1,38 @@
+#!/bin/sh
+# example-ca: installs the fleet's root CA certificate into the system trust store.
+#
+# Runs on any Linux guest with a POSIX sh (busybox is enough). gitdisc's agent
+# runs it with this payload folder as the working directory. EXAMPLE_ROOT
+# (default: empty, i.e. /) lets tests install into a scratch folder instead.
+set -eu
+PAYLOAD=example-ca
+VERSION=1
+ROOT="${EXAMPLE_ROOT:-}"
+cd "$(dirname "$0")"
+
+# put SRC DEST: copies atomically, so a reader never sees half a file.
+put() {
+  mkdir -p "$(dirname "$2")"
+  cp "$1" "$2.gitdisc-tmp"
+  chmod 0644 "$2.gitdisc-tmp"
+  mv -f "$2.gitdisc-tmp" "$2"
+}
+
+cert=gitdisc-example-root-ca.crt
+put "$cert" "$ROOT/usr/local/share/ca-certificates/$cert"
+if [ -z "$ROOT" ] && command -v update-ca-certificates >/dev/null 2>&1; then
+  update-ca-certificates
+else
+  # Minimal guests have no update-ca-certificates: put a copy where OpenSSL
+  # looks up CA files by name.
+  put "$cert" "$ROOT/etc/ssl/certs/gitdisc-example-root-ca.pem"
+fi
+
+# Leave a trace for people and for the end-to-end tests.
+mkdir -p "$ROOT/var/lib/gitdisc-example"
+echo "version=$VERSION" > "$ROOT/var/lib/gitdisc-example/$PAYLOAD.done"
+msg="gitdisc-payload $PAYLOAD v$VERSION installed"
+echo "$msg"
+if [ -z "$ROOT" ]; then
+  ( echo "$msg" > /dev/console ) 2>/dev/null || true
+fi
