@@ -1,0 +1,83 @@
+// Helpers for tests of the agent (guest/*_test.cc and tests/guest/):
+// temp folders and bundle ISOs written by the real iso/ writer from
+// in-memory payloads. Header-only; tests only.
+#ifndef GITDISC_GUEST_TEST_BUNDLE_H_
+#define GITDISC_GUEST_TEST_BUNDLE_H_
+
+#include <stdlib.h>
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/file_util.h"
+#include "iso/bundle.h"
+#include "iso/iso_writer.h"
+
+namespace gitdisc::guest::testing {
+
+class TempDir {
+ public:
+  explicit TempDir(const std::string& base = "/tmp") {
+    std::string tmpl = base + "/gitdisc-agent-XXXXXX";
+    path_ = ::mkdtemp(tmpl.data());
+  }
+  ~TempDir() { (void)RemoveAll(path_); }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& rel) const { return path_ + "/" + rel; }
+
+ private:
+  std::string path_;
+};
+
+inline iso::BundleFile MemFile(std::string path, std::string content, uint32_t mode = 0644) {
+  iso::BundleFile f;
+  f.path = std::move(path);
+  f.mode = mode;
+  f.size = content.size();
+  f.open = [content]() -> Result<std::unique_ptr<iso::FileReader>> {
+    return iso::MemoryReader(content);
+  };
+  return f;
+}
+
+// A payload whose run is ./install.sh with the given shell script body.
+inline iso::BundlePayload ScriptPayload(std::string name, std::string script,
+                                        std::map<std::string, std::string> env = {},
+                                        std::vector<std::string> after = {},
+                                        std::string reboot = "never",
+                                        int64_t timeout_seconds = 600) {
+  iso::BundlePayload p;
+  p.name = std::move(name);
+  p.version = "1";
+  p.run = {"./install.sh"};
+  p.env = std::move(env);
+  p.after = std::move(after);
+  p.reboot = std::move(reboot);
+  p.timeout_seconds = timeout_seconds;
+  p.files.push_back(MemFile("install.sh", "#!/bin/sh\n" + script, 0755));
+  p.files.push_back(MemFile("data/readme.txt", "payload " + p.name + "\n"));
+  return p;
+}
+
+// Writes the bundle to path; returns the bundle digest ("" on failure, with
+// the reason in *error).
+inline std::string WriteBundle(std::vector<iso::BundlePayload> payloads, const std::string& path,
+                               std::string* error = nullptr) {
+  iso::Bundle b;
+  b.revision = "test-revision";
+  b.payloads = std::move(payloads);
+  auto r = iso::WriteBundleIso(b, path);
+  if (!r.ok()) {
+    if (error) *error = r.status().ToString();
+    return "";
+  }
+  return r->bundle_digest;
+}
+
+}  // namespace gitdisc::guest::testing
+
+#endif  // GITDISC_GUEST_TEST_BUNDLE_H_
