@@ -5,6 +5,7 @@
 #include "guest/agent.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -54,6 +55,8 @@ int CountLines(const std::string& path) {
 class AgentTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    // As in gitdisc-agent's main: a host that hung up must not kill the agent.
+    ::signal(SIGPIPE, SIG_IGN);
     out_ = tmp_ / "effects.log";
     AgentOptions o;
     o.state_dir = tmp_ / "state";
