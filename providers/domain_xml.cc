@@ -206,6 +206,21 @@ Status ValidateLabel(std::string_view key, std::string_view value) {
   return Status::Ok();
 }
 
+std::string FindDriveAlias(std::string_view xml, std::string_view target) {
+  auto doc = Parse(xml, "domain XML");
+  if (!doc.ok()) return {};
+  const xmlNode* root = xmlDocGetRootElement(doc->get());
+  const xmlNode* devices = IsElement(root, "domain") ? Child(root, "devices") : nullptr;
+  if (!devices) return {};
+  for (const xmlNode* c = devices->children; c; c = c->next) {
+    if (!IsElement(c, "disk")) continue;
+    const xmlNode* t = Child(c, "target");
+    const xmlNode* a = Child(c, "alias");
+    if (t && a && Attr(t, "dev") == target) return Attr(a, "name");
+  }
+  return {};
+}
+
 std::string CdromDiskXml(const DriveInfo& drive, std::string_view source) {
   std::string x = "<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>";
   if (!source.empty()) x += "<source file='" + XmlEscape(source) + "'/>";

@@ -58,6 +58,10 @@ Status ValidateLabel(std::string_view key, std::string_view value);
 // `source` is "".
 std::string CdromDiskXml(const DriveInfo& drive, std::string_view source);
 
+// The device alias (QEMU's qdev id, e.g. "ide0-1-0") of the CD-ROM drive
+// `target` in a live domain XML; "" when absent.
+std::string FindDriveAlias(std::string_view xml, std::string_view target);
+
 // XML-escapes text for attribute values and element content.
 std::string XmlEscape(std::string_view text);
 

@@ -76,6 +76,14 @@ TEST(DomainXml, ParsesNameUuidLabelsCdromsAndChannel) {
   EXPECT_TRUE(d->has_agent_channel);
 }
 
+TEST(DomainXml, FindsDriveAlias) {
+  EXPECT_EQ(FindDriveAlias(kLiveDomain, "hdc"), "ide0-1-0");
+  EXPECT_EQ(FindDriveAlias(kLiveDomain, "hdd"), "ide0-1-1");
+  EXPECT_EQ(FindDriveAlias(kLiveDomain, "vda"), "");  // no alias in the sample
+  EXPECT_EQ(FindDriveAlias(kLiveDomain, "hdz"), "");
+  EXPECT_EQ(FindDriveAlias("garbage", "hdc"), "");
+}
+
 TEST(DomainXml, NoMetadataNoChannelMeansNoLabelsNoAgent) {
   auto d = ParseDomainXml(
       "<domain type='qemu'><name>x</name><uuid>u-1</uuid><devices>"

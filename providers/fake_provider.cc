@@ -29,22 +29,7 @@ FakeProvider::FakeProvider(std::vector<std::string> hosts) : hosts_(std::move(ho
 
 FakeProvider::~FakeProvider() = default;
 
-bool FakeProvider::IsRemoteUri(const std::string& uri) {
-  size_t scheme_end = uri.find("://");
-  if (scheme_end == std::string::npos) return false;
-  std::string scheme = uri.substr(0, scheme_end);
-  size_t plus = scheme.find('+');
-  if (plus != std::string::npos) {
-    std::string transport = scheme.substr(plus + 1);
-    if (transport == "unix") return false;
-    return true;  // ssh, tls, tcp, libssh, libssh2, ext
-  }
-  size_t host_start = scheme_end + 3;
-  size_t host_end = uri.find_first_of("/?", host_start);
-  std::string host = uri.substr(
-      host_start, host_end == std::string::npos ? std::string::npos : host_end - host_start);
-  return !host.empty();
-}
+bool FakeProvider::IsRemoteUri(const std::string& uri) { return gitdisc::IsRemoteUri(uri); }
 
 std::string FakeProvider::AddVm(const VmSpec& spec) {
   Vm vm;

@@ -44,6 +44,17 @@ const char* EventKindName(EventKind kind) {
   return "unknown";
 }
 
+bool IsRemoteUri(std::string_view uri) {
+  size_t scheme_end = uri.find("://");
+  if (scheme_end == std::string_view::npos) return false;
+  std::string_view scheme = uri.substr(0, scheme_end);
+  size_t plus = scheme.find('+');
+  if (plus != std::string_view::npos) return scheme.substr(plus + 1) != "unix";
+  std::string_view rest = uri.substr(scheme_end + 3);
+  size_t host_end = rest.find_first_of("/?");
+  return !rest.substr(0, host_end).empty();
+}
+
 std::string MakeVmKey(std::string_view host, std::string_view uuid) {
   std::string key(host);
   key += '/';

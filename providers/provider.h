@@ -89,6 +89,11 @@ enum class EventKind {
 
 const char* EventKindName(EventKind kind);
 
+// Whether a connection URI names a remote host: a transport other than unix
+// (qemu+ssh://, qemu+tls://, qemu+tcp://, …) or a host name (qemu://h/system).
+// Remote hosts get images by upload into the `gitdisc` pool; local ones by path.
+bool IsRemoteUri(std::string_view uri);
+
 // "<host>/<uuid>" and its inverse (the uuid never contains '/').
 std::string MakeVmKey(std::string_view host, std::string_view uuid);
 // Splits a key; kInvalid when it has no '/' or an empty part.

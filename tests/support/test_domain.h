@@ -36,10 +36,12 @@
 
 namespace gitdisc::test_support {
 
+// Every member has a default, so designated initializers may name any subset
+// (in declaration order): {.name_hint = "x", .persistent = true, .start = false}.
 struct TestDomainOptions {
   std::string uri = "qemu:///system";
   // A word put into the name after the prefix, for people reading `virsh list`.
-  std::string name_hint;
+  std::string name_hint = {};
   // Persistent domains (defined, then started) survive a restart and keep
   // CONFIG metadata; transient ones (created) vanish when destroyed.
   bool persistent = false;
@@ -50,14 +52,14 @@ struct TestDomainOptions {
   int cdrom_count = 1;
   // Optional initial media per drive, by index ("" = empty). Paths must be
   // readable by the QEMU user.
-  std::vector<std::string> cdrom_sources;
+  std::vector<std::string> cdrom_sources = {};
   bool agent_channel = true;
-  std::map<std::string, std::string> labels;
+  std::map<std::string, std::string> labels = {};
   // Direct kernel boot when both are set; copied into the work directory.
-  std::string kernel;
-  std::string initrd;
+  std::string kernel = {};
+  std::string initrd = {};
   // Appended to "console=ttyS0".
-  std::string cmdline_extra;
+  std::string cmdline_extra = {};
 };
 
 class TestDomain {
