@@ -165,6 +165,10 @@ class LibvirtEventLoop {
 struct LibvirtProvider::EventSink {
   std::mutex mu;
   EventCallback callback;
+  // Set once Watch registered callbacks. Read without `mu`, so that a
+  // callback calling back into the provider (which may reconnect) cannot
+  // deadlock on it.
+  std::atomic<bool> watching{false};
 
   void Dispatch(const std::string& key, EventKind kind) {
     std::lock_guard<std::mutex> l(mu);
@@ -441,11 +445,7 @@ Result<ConnPtr> AcquireConn(LibvirtProvider::Host& host,
                             std::atomic<int>& reconnects) {
   std::lock_guard<std::mutex> l(host.mu);
   if (!host.conn || virConnectIsAlive(host.conn.get()) != 1) {
-    bool watching = false;
-    {
-      std::lock_guard<std::mutex> sl(sink->mu);
-      watching = static_cast<bool>(sink->callback);
-    }
+    bool watching = sink->watching.load();
     DeregisterEventsLocked(host);
     host.conn.reset();
     GITDISC_ASSIGN_OR_RETURN(host.conn, OpenConnection(host.uri, host.remote));
@@ -884,19 +884,19 @@ Result<std::unique_ptr<ByteStream>> LibvirtProvider::OpenAgentChannel(const std:
 // Events.
 
 Status LibvirtProvider::Watch(EventCallback callback) {
-  bool first;
   {
     std::lock_guard<std::mutex> l(sink_->mu);
-    first = !sink_->callback;
     sink_->callback = std::move(callback);
   }
-  if (!first) return Status::Ok();  // registrations exist; only the callback changed
+  // Registrations exist already: only the callback changed.
+  if (sink_->watching.exchange(true)) return Status::Ok();
   for (auto& h : hosts_) {
     std::lock_guard<std::mutex> l(h->mu);
     if (!h->conn) continue;
     Status s = RegisterEventsLocked(*h, sink_);
     if (!s.ok()) {
       DeregisterEventsLocked(*h);
+      sink_->watching.store(false);
       return s;
     }
   }

@@ -290,6 +290,40 @@ TEST_F(LibvirtProviderTest, SeveralConnectionsAndKeysNameTheirHost) {
   EXPECT_FALSE(LibvirtProvider::Open({"qemu+tcp://127.0.0.1:1/system"}).ok());
 }
 
+TEST_F(LibvirtProviderTest, LostConnectionIsReportedAndReopened) {
+  auto proxy = test_support::TcpToUnixProxy::Start();
+  ASSERT_TRUE(proxy.ok()) << proxy.status().ToString();
+  std::string tcp = (*proxy)->LibvirtUri();
+  auto opened = LibvirtProvider::Open({tcp});
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  auto& remote = *opened;
+  EventLog log;
+  ASSERT_TRUE(
+      remote->Watch([&](const std::string& key, EventKind kind) { log.Add(key, kind); }).ok());
+  auto td = MakeDomain({.name_hint = "reconnect", .persistent = true});
+  ASSERT_TRUE(td);
+  std::string key = tcp + "/" + td->uuid();
+  ASSERT_TRUE(remote->GetVm(key).ok());
+
+  (*proxy)->DropConnections();  // the link to the host breaks
+  EXPECT_TRUE(log.WaitFor(tcp, EventKind::kHostLost));
+  // The next calls reopen the connection (the first may still see the
+  // broken one and report kUnavailable).
+  Result<VmInfo> vm = remote->GetVm(key);
+  if (!vm.ok()) {
+    EXPECT_EQ(vm.status().code(), Status::Code::kUnavailable) << vm.status().ToString();
+    vm = remote->GetVm(key);
+  }
+  ASSERT_TRUE(vm.ok()) << vm.status().ToString();
+  EXPECT_EQ(vm->name, td->name());
+  EXPECT_GE(remote->stats().reconnects, 1);
+  EXPECT_GE((*proxy)->connections(), 2);
+  // Events flow again on the new connection.
+  log.Clear();
+  ASSERT_TRUE(td->Destroy().ok());
+  EXPECT_TRUE(log.WaitFor(key, EventKind::kLifecycle));
+}
+
 // The remote delivery path for real: libvirt's remote protocol over TCP on
 // 127.0.0.1 (through a loopback proxy to the running libvirtd), the
 // `gitdisc` pool, one upload, reuse, and a domain using the volume.

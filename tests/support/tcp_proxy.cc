@@ -68,6 +68,8 @@ void TcpToUnixProxy::AcceptLoop() {
     }
     connections_.fetch_add(1);
     std::lock_guard<std::mutex> l(mu_);
+    active_fds_.push_back(client);
+    active_fds_.push_back(upstream);
     pumps_.emplace_back([this, client, upstream] { Pump(client, upstream); });
   }
 }
@@ -99,8 +101,19 @@ void TcpToUnixProxy::Pump(int a, int b) {
       }
     }
   }
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    std::erase(active_fds_, a);
+    std::erase(active_fds_, b);
+  }
   ::close(a);
   ::close(b);
+}
+
+void TcpToUnixProxy::DropConnections() {
+  std::lock_guard<std::mutex> l(mu_);
+  // shutdown, not close: the pump threads own the descriptors and close them.
+  for (int fd : active_fds_) ::shutdown(fd, SHUT_RDWR);
 }
 
 }  // namespace gitdisc::test_support

@@ -11,6 +11,7 @@
 #ifndef GITDISC_TESTS_SUPPORT_TCP_PROXY_H_
 #define GITDISC_TESTS_SUPPORT_TCP_PROXY_H_
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -35,6 +36,9 @@ class TcpToUnixProxy {
   std::string LibvirtUri() const;
   // Connections accepted so far.
   int connections() const { return connections_.load(); }
+  // Cuts every forwarded connection (as a network failure or a daemon restart
+  // would) while the listener stays up, so clients can reconnect.
+  void DropConnections();
 
  private:
   TcpToUnixProxy() = default;
@@ -49,6 +53,7 @@ class TcpToUnixProxy {
   std::thread acceptor_;
   std::mutex mu_;
   std::vector<std::thread> pumps_;
+  std::vector<int> active_fds_;  // guarded by mu_
 };
 
 }  // namespace gitdisc::test_support
