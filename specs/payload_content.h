@@ -37,6 +37,19 @@ struct PayloadFile {
   bool operator==(const PayloadFile&) const = default;
 };
 
+// Everything a consumer (ISO builder, planner) needs about one payload's
+// content at one revision.
+struct PayloadContent {
+  std::vector<PayloadFile> files;  // sorted by path
+  std::string digest;              // payload identity (payload_digest.h)
+  std::string content_digest;      // ContentDigest(files)
+  // Where the bytes are. path: sources: the payload folder inside the
+  // revision's RepoTree (file f is at tree_folder + "/" + f.path). file:/url:
+  // sources: the one verified artifact on local disk (tree_folder is "").
+  std::string tree_folder;
+  std::string local_path;
+};
+
 struct PayloadLimits {
   uint64_t max_file_bytes = 1ull << 30;  // one blob; larger blobs are refused unread
   uint64_t max_files = 100000;           // per payload folder

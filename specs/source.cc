@@ -1,0 +1,214 @@
+#include "specs/source.h"
+
+#include <algorithm>
+#include <utility>
+#include <variant>
+
+#include "base/file_util.h"
+#include "base/sha256.h"
+#include "specs/payload_digest.h"
+
+namespace gitdisc::specs {
+namespace {
+
+constexpr size_t kMaxSnapshots = 8;
+
+std::string JoinTreePath(std::string_view a, std::string_view b) {
+  if (a.empty()) return std::string(b);
+  if (b.empty()) return std::string(a);
+  return std::string(a) + "/" + std::string(b);
+}
+
+bool HasErrors(const std::vector<Diagnostic>& diags) {
+  return std::any_of(diags.begin(), diags.end(), [](const Diagnostic& d) {
+    return d.severity == Diagnostic::Severity::kError;
+  });
+}
+
+}  // namespace
+
+struct Snapshot::Parts {
+  std::string revision;
+  std::string spec_path;
+  std::shared_ptr<const GitTree> tree;
+  SpecLoad load;
+  std::vector<Diagnostic> diagnostics;
+  std::shared_ptr<PayloadContentCache> cache;
+  std::shared_ptr<ArtifactStore> artifacts;
+};
+
+Snapshot::Snapshot(Parts parts)
+    : revision_(std::move(parts.revision)),
+      spec_path_(std::move(parts.spec_path)),
+      tree_(std::move(parts.tree)),
+      load_(std::move(parts.load)),
+      diagnostics_(std::move(parts.diagnostics)),
+      cache_(std::move(parts.cache)),
+      artifacts_(std::move(parts.artifacts)) {}
+
+int64_t Snapshot::commit_time() const { return tree_->CommitTime(); }
+
+bool Snapshot::valid() const { return load_.ok() && !HasErrors(diagnostics_); }
+
+std::string Snapshot::PayloadFolder(const Payload& payload) const {
+  const auto* p = std::get_if<PathSource>(&payload.source);
+  return p == nullptr ? std::string() : JoinTreePath(spec_path_, p->path);
+}
+
+Result<std::vector<PayloadFile>> Snapshot::Files(const Payload& payload) const {
+  if (std::holds_alternative<PathSource>(payload.source)) {
+    return cache_->List(*tree_, PayloadFolder(payload));
+  }
+  return std::vector<PayloadFile>{ArtifactPayloadFile(payload.source)};
+}
+
+Result<std::string> Snapshot::Digest(const Payload& payload) const {
+  GITDISC_ASSIGN_OR_RETURN(std::vector<PayloadFile> files, Files(payload));
+  return PayloadDigest(payload, files);
+}
+
+Result<std::string> Snapshot::ContentDigestOf(const Payload& payload) const {
+  GITDISC_ASSIGN_OR_RETURN(std::vector<PayloadFile> files, Files(payload));
+  return ContentDigest(files);
+}
+
+Result<PayloadContent> Snapshot::Content(const Payload& payload) const {
+  PayloadContent c;
+  if (std::holds_alternative<PathSource>(payload.source)) {
+    GITDISC_ASSIGN_OR_RETURN(c.files, Files(payload));
+    c.tree_folder = PayloadFolder(payload);
+  } else {
+    auto local = artifacts_->Get(payload.source);
+    if (!local.ok()) return local.status().Annotate("payload '" + payload.name + "'");
+    c.files = {ArtifactPayloadFile(payload.source, local->size)};
+    c.local_path = local->path;
+  }
+  c.digest = PayloadDigest(payload, c.files);
+  c.content_digest = ContentDigest(c.files);
+  return c;
+}
+
+Result<std::string> Snapshot::ReadFile(const PayloadContent& content,
+                                       const PayloadFile& file) const {
+  if (file.is_symlink()) return file.symlink_target;
+  if (!content.local_path.empty()) {
+    auto data = gitdisc::ReadFile(content.local_path, file.size);
+    if (!data.ok()) return data.status();
+    if (Sha256Hex(*data) != file.sha256) {
+      return Status::Corrupt(content.local_path + " changed since it was verified");
+    }
+    return data;
+  }
+  return tree_->ReadFile(JoinTreePath(content.tree_folder, file.path), file.size);
+}
+
+Source::Source(SourceOptions options, std::unique_ptr<GitRepository> repo)
+    : options_(std::move(options)),
+      repo_(std::move(repo)),
+      cache_(std::make_shared<PayloadContentCache>(options_.state_dir, options_.payload_limits)),
+      artifacts_(std::make_shared<ArtifactStore>(options_.state_dir, options_.artifact_limits)) {}
+
+Result<std::unique_ptr<Source>> Source::Open(const GitLibrary& lib, SourceOptions options) {
+  GitOpenOptions go;
+  go.state_dir = options.state_dir;
+  go.fetch_timeout = options.fetch_timeout;
+  go.fetch = options.fetch_on_open;
+  go.credentials = options.credentials;
+  GITDISC_ASSIGN_OR_RETURN(std::unique_ptr<GitRepository> repo,
+                           GitRepository::Open(lib, options.repo, go));
+  return std::unique_ptr<Source>(new Source(std::move(options), std::move(repo)));
+}
+
+Status Source::Fetch() { return repo_->Fetch(); }
+
+Result<std::string> Source::Resolve(std::string_view rev) const {
+  if (rev.empty()) return repo_->BranchTip(options_.branch);
+  return repo_->ResolveRevision(rev);
+}
+
+Result<std::shared_ptr<const Snapshot>> Source::Load(std::string_view rev) {
+  GITDISC_ASSIGN_OR_RETURN(std::string sha, Resolve(rev));
+  if (auto it = snapshots_.find(sha); it != snapshots_.end()) return it->second;
+
+  GITDISC_ASSIGN_OR_RETURN(std::unique_ptr<GitTree> tree, repo_->TreeAt(sha));
+  Snapshot::Parts parts;
+  parts.revision = sha;
+  parts.spec_path = options_.spec_path;
+  parts.tree = std::shared_ptr<const GitTree>(std::move(tree));
+  parts.cache = cache_;
+  parts.artifacts = artifacts_;
+  GITDISC_ASSIGN_OR_RETURN(parts.load,
+                           LoadSpecs(*parts.tree, options_.spec_path, options_.load_options));
+  parts.diagnostics = parts.load.diagnostics;
+  if (parts.load.ok()) {
+    // Every path: payload must list: size limits, symlink loops, and
+    // anything the loader's own folder checks let through.
+    for (const PayloadSet& set : parts.load.sets) {
+      for (const Payload& p : set.payloads) {
+        if (!std::holds_alternative<PathSource>(p.source)) continue;
+        std::string folder = JoinTreePath(options_.spec_path, std::get<PathSource>(p.source).path);
+        auto files = cache_->List(*parts.tree, folder);
+        if (!files.ok()) parts.diagnostics.push_back(LocateError(p, files.status()));
+      }
+    }
+  }
+  auto snap = std::make_shared<const Snapshot>(std::move(parts));
+  std::vector<Diagnostic> errors;
+  for (const Diagnostic& d : snap->diagnostics()) {
+    if (d.severity == Diagnostic::Severity::kError) errors.push_back(d);
+  }
+  validity_[sha] = std::move(errors);
+  snapshots_[sha] = snap;
+  snapshot_order_.push_back(sha);
+  if (snapshot_order_.size() > kMaxSnapshots) {
+    snapshots_.erase(snapshot_order_.front());
+    snapshot_order_.erase(snapshot_order_.begin());
+  }
+  return std::shared_ptr<const Snapshot>(snap);
+}
+
+Result<SourceState> Source::State() {
+  SourceState st;
+  st.fetch_status = repo_->fetch_status();
+  if (options_.branch.empty()) {
+    auto def = repo_->DefaultBranch();
+    st.branch = def.ok() ? *def : "HEAD";
+  } else {
+    st.branch = options_.branch;
+  }
+  GITDISC_ASSIGN_OR_RETURN(st.tip, repo_->BranchTip(options_.branch));
+  std::string sha = st.tip;
+  for (int i = 0; i < options_.max_walkback && !sha.empty(); ++i) {
+    auto known = validity_.find(sha);
+    if (known == validity_.end()) {
+      GITDISC_ASSIGN_OR_RETURN(auto snap, Load(sha));
+      (void)snap;
+      known = validity_.find(sha);
+    }
+    if (known->second.empty()) {
+      st.newest_valid = sha;
+      break;
+    }
+    GITDISC_ASSIGN_OR_RETURN(CommitInfo info, repo_->Commit(sha));
+    st.invalid.push_back(InvalidRevision{sha, info.summary, known->second});
+    sha = info.parents.empty() ? std::string() : info.parents.front();
+  }
+  return st;
+}
+
+Result<SourceState> Source::Poll() {
+  (void)Fetch();  // remembered in fetch_status; the mirror keeps the last known refs
+  return State();
+}
+
+std::optional<std::string> Source::DirtyTreeNote() const {
+  auto changes = repo_->UncommittedChanges(3);
+  if (!changes.ok() || changes->empty()) return std::nullopt;
+  std::string list;
+  for (const std::string& c : *changes) list += (list.empty() ? "" : ", ") + c;
+  if (changes->size() >= 3) list += ", …";
+  return "note: " + repo_->location() + " has uncommitted changes (" + list +
+         "); gitdisc reads committed revisions only";
+}
+
+}  // namespace gitdisc::specs
