@@ -1,6 +1,11 @@
 #include "specs/payload_cache.h"
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <utility>
 
 #include "base/file_util.h"
@@ -116,7 +121,22 @@ void PayloadContentCache::StoreOnDisk(const std::string& id,
   } catch (const nlohmann::json::exception&) {
     return;  // a path that is not UTF-8: keep it in memory only
   }
-  (void)WriteFileAtomic(JoinPath(dir_, id + ".json"), text, 0600);
+  // Temp file + rename, without fsync: a torn entry after a crash fails the
+  // parse / tree-id check on load and is simply recomputed, so durability is
+  // not worth an fsync per folder (1,000 folders: ~20 s on a slow disk).
+  std::random_device rd;
+  std::string path = JoinPath(dir_, id + ".json");
+  std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(rd());
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    f << text;
+    if (!f.good()) {
+      f.close();
+      ::unlink(tmp.c_str());
+      return;
+    }
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) ::unlink(tmp.c_str());
 }
 
 }  // namespace gitdisc::specs

@@ -1,7 +1,8 @@
 // PayloadContentCache: payload folder listings (files, modes, sizes,
 // SHA-256s) memoised by Git tree id, so a folder that did not change between
 // commits is never hashed again — in this process (memory) or the next one
-// (STATE/digests/<tree id>.json, written atomically).
+// (STATE/digests/<tree id>.json, written to a temp file and renamed;
+// not fsync'd: a torn entry fails its checks and is recomputed).
 //
 // A Git tree id names the folder's exact content, so an entry never goes
 // stale; entries are small and are not evicted (one per distinct folder
