@@ -116,6 +116,10 @@ std::string BuildTestDomainXml(const TestDomainOptions& o, const std::string& na
     std::string cmdline = "console=ttyS0";
     if (!o.cmdline_extra.empty()) cmdline += " " + o.cmdline_extra;
     x << "    <cmdline>" << XmlEscape(cmdline) << "</cmdline>\n";
+  } else {
+    // No OS: SeaBIOS finds nothing to boot. Without this it would reboot
+    // every 60 s and probe (open/close) the CD-ROM trays again each time.
+    x << "    <bios rebootTimeout='-1'/>\n";
   }
   x << "  </os>\n"
     << "  <on_poweroff>destroy</on_poweroff>\n"

@@ -7,8 +7,11 @@
 // `org.gitdisc.agent.0` (unix-backed virtio-serial; libvirt picks the socket),
 // gitdisc labels in <metadata> (urn:gitdisc:labels:1), and a serial console
 // written to a file the test can read. With a kernel+initrd the guest boots
-// them directly (console=ttyS0 plus extra cmdline); without, SeaBIOS idles,
-// which is enough for media, metadata, events and channel tests.
+// them directly (console=ttyS0 plus extra cmdline); without, SeaBIOS idles
+// (and does not reboot: rebootTimeout -1), which is enough for media,
+// metadata, events and channel tests. Note SeaBIOS probes the CD-ROM trays
+// during its first second or two; LibvirtProvider copes with that (see its
+// tray repair), other code driving media right after start should too.
 //
 // Names are `gitdisc-test-<pid>-<counter>-<random>` so parallel test runs and
 // leftovers never collide; ReapLeftoverTestDomains() removes domains whose
