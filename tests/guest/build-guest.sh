@@ -23,11 +23,17 @@ busybox=$(command -v busybox || true)
 for cand in /bin/busybox /usr/bin/busybox; do
   [ -x "$cand" ] && busybox=$cand && break
 done
-if [ -z "$busybox" ] || ! file -L "$busybox" | grep -q "statically linked"; then
+# Static = no program interpreter (readelf is in binutils, part of build-essential).
+is_static() {
+  local f
+  f=$(readlink -f "$1")
+  readelf -h "$f" >/dev/null 2>&1 && ! readelf -l "$f" | grep -q "program interpreter"
+}
+if [ -z "$busybox" ] || ! is_static "$busybox"; then
   echo "build-guest.sh: a static busybox is needed (apt-get install busybox-static)" >&2
   exit 1
 fi
-if ! file -L "$agent" | grep -q "statically linked"; then
+if ! is_static "$agent"; then
   echo "build-guest.sh: $agent is not statically linked" >&2
   exit 1
 fi
