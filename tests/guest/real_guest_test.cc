@@ -136,7 +136,12 @@ TEST_F(RealGuest, AgentAppliesRefusesRecordsAndSurvivesARestart) {
                      {{"GREETING", "hello"}}),
        ScriptPayload("broken", "echo about to fail; echo on stderr >&2; exit 7\n"),
        ScriptPayload("restart-agent",
-                     "setsid sh -c 'sleep 2; killall gitdisc-agent' </dev/null >/dev/null 2>&1 &\n"
+                     // The killer must be in its own session before this script
+                     // exits: the agent kills what is left in the payload's group.
+                     "rm -f /tmp/killer-ready\n"
+                     "setsid sh -c 'touch /tmp/killer-ready; sleep 2; killall gitdisc-agent' "
+                     "</dev/null >/dev/null 2>&1 &\n"
+                     "while [ ! -f /tmp/killer-ready ]; do usleep 50000; done\n"
                      "echo scheduled\n")},
       &digest);
   ASSERT_FALSE(digest.empty());
