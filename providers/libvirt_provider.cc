@@ -176,6 +176,14 @@ struct LibvirtProvider::EventSink {
   }
 };
 
+namespace {
+// What a libvirt callback registration carries: the shared sink and the host URI.
+struct CallbackData {
+  std::shared_ptr<LibvirtProvider::EventSink> sink;
+  std::string host;
+};
+}  // namespace
+
 struct LibvirtProvider::Host {
   std::string uri;
   bool remote = false;
@@ -183,15 +191,14 @@ struct LibvirtProvider::Host {
   ConnPtr conn;
   std::vector<int> callback_ids;
   bool close_registered = false;
+  // Owned here, not handed to libvirt with a free callback: drivers without
+  // close-callback support (test:///) accept the registration but never
+  // call the free callback.
+  std::unique_ptr<CallbackData> close_data;
   std::mutex upload_mu;  // one upload per host at a time
 };
 
 namespace {
-
-struct CallbackData {
-  std::shared_ptr<LibvirtProvider::EventSink> sink;
-  std::string host;
-};
 
 void FreeCallbackData(void* opaque) { delete static_cast<CallbackData*>(opaque); }
 
@@ -247,10 +254,11 @@ Status RegisterEventsLocked(LibvirtProvider::Host& host,
     host.callback_ids.push_back(id);
   }
   if (!host.close_registered) {
-    auto* data = new CallbackData{sink, host.uri};
-    if (virConnectRegisterCloseCallback(host.conn.get(), OnClose, data, FreeCallbackData) < 0) {
+    host.close_data = std::make_unique<CallbackData>(CallbackData{sink, host.uri});
+    if (virConnectRegisterCloseCallback(host.conn.get(), OnClose, host.close_data.get(), nullptr) <
+        0) {
       Status st = LibvirtError("virConnectRegisterCloseCallback", host.uri);
-      delete data;
+      host.close_data.reset();
       return st;
     }
     host.close_registered = true;
@@ -263,8 +271,10 @@ void DeregisterEventsLocked(LibvirtProvider::Host& host) {
   if (!host.conn) return;
   for (int id : host.callback_ids) virConnectDomainEventDeregisterAny(host.conn.get(), id);
   host.callback_ids.clear();
+  // Unregistering waits for a running close callback, so the data can go.
   if (host.close_registered) virConnectUnregisterCloseCallback(host.conn.get(), OnClose);
   host.close_registered = false;
+  host.close_data.reset();
 }
 
 Result<ConnPtr> OpenConnection(const std::string& uri, bool remote) {
