@@ -278,6 +278,8 @@ class DocChecker {
   void CheckSelector(const YamlNode& sel, Selector* out) {
     errors_at_selector_ = errors_;
     auto f = Fields(sel, "selector", {"matchLabels", "matchExpressions", "names"});
+    // A misspelled criterion is the one problem; "no criteria" would repeat it.
+    bool misspelled = errors_ > errors_at_selector_;
     if (auto* labels = Optional(f, "matchLabels")) {
       if (ExpectMap(*labels, "matchLabels")) {
         for (const Field& e : Entries(*labels, "matchLabels")) {
@@ -304,6 +306,7 @@ class DocChecker {
     if (auto* names = Optional(f, "names")) {
       if (auto list = StringList(*names, "names")) out->names = *list;
     }
+    if (misspelled) return;
     if (out->match_labels.empty() && out->match_expressions.empty() && out->names.empty() &&
         !f.count("matchLabels") && !f.count("matchExpressions") && !f.count("names")) {
       Error(sel,

@@ -268,6 +268,11 @@ INSTANTIATE_TEST_SUITE_P(
                 "  payloads: [{name: p, version: 1, path: p, run: [x]}]\n",
                 {"f.yaml:5:26: error: unknown key 'matchlabels' in selector (did you mean "
                  "'matchLabels'?)"}},
+        BadCase{"OnlyCriterionMisspelledIsOneProblem",
+                "apiVersion: gitdisc/v1\nkind: PayloadSet\nmetadata: {name: x}\nspec:\n"
+                "  selector:\n    Names: [\"*\"]\n"
+                "  payloads: [{name: p, version: 1, path: p, run: [x]}]\n",
+                {"f.yaml:6:5: error: unknown key 'Names' in selector (did you mean 'names'?)"}},
         BadCase{"BadLabelKeyAndValue",
                 "apiVersion: gitdisc/v1\nkind: PayloadSet\nmetadata: {name: x}\nspec:\n"
                 "  selector:\n    matchLabels: {\"-role\": web, tier: \"a b\", \"Ex.com/x\": y}\n"
