@@ -1,5 +1,6 @@
 // gitdisc: the controller's command line. Thin by design: all work is in
 // reconciler/cli.cc and the cmd_*.cc subcommands.
+#include <csignal>
 #include <unistd.h>
 
 #include <iostream>
@@ -7,6 +8,9 @@
 #include "reconciler/cli.h"
 
 int main(int argc, char** argv) {
+  // A peer that goes away (an agent channel, an HTTP client) must surface as
+  // a write error on that connection, not kill the controller.
+  std::signal(SIGPIPE, SIG_IGN);
   gitdisc::cli::Io io{std::cout, std::cerr, ::isatty(STDOUT_FILENO) == 1};
   return gitdisc::cli::RunCli(argc, argv, io);
 }
