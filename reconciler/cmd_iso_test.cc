@@ -19,12 +19,12 @@ struct Ran {
   std::string out, err;
 };
 
-Ran Cli(std::vector<std::string> args) {
+Ran Cli(std::vector<std::string> args, bool tty = false) {
   args.insert(args.begin(), "gitdisc");
   std::vector<const char*> argv;
   for (const auto& a : args) argv.push_back(a.c_str());
   std::ostringstream out, err;
-  int rc = RunCli(static_cast<int>(argv.size()), argv.data(), Io{out, err, false});
+  int rc = RunCli(static_cast<int>(argv.size()), argv.data(), Io{out, err, tty});
   return {rc, out.str(), err.str()};
 }
 
@@ -100,6 +100,15 @@ TEST_F(IsoCli, VerifyNamesTamperedFileWithExit1) {
   auto j = nlohmann::json::parse(vj.out);
   EXPECT_EQ(j["ok"], false);
   EXPECT_EQ(j["mismatches"][0]["path"], "P/motd/etc/motd");
+}
+
+TEST_F(IsoCli, ProgressOverwritesOneLineOnATty) {
+  Ran b = Cli({"iso", "build", dir_ + "/motd", "-o", dir_ + "/tty.iso"}, /*tty=*/true);
+  ASSERT_EQ(b.rc, 0) << b.err;
+  EXPECT_NE(b.err.find("\rbuilding " + dir_ + "/tty.iso: 100%"), std::string::npos) << b.err;
+  EXPECT_EQ(b.err.back(), '\n');
+  Ran plain = Cli({"iso", "build", dir_ + "/motd", "-o", dir_ + "/plain.iso"});
+  EXPECT_EQ(plain.err.find('\r'), std::string::npos);
 }
 
 TEST_F(IsoCli, ErrorsExit2) {
