@@ -12,6 +12,7 @@
 #include <string>
 
 #include "reconciler/commands.h"
+#include "reconciler/fleet_session.h"
 #include "specs/git_library.h"
 #include "specs/revision_diff.h"
 #include "specs/source.h"
@@ -23,11 +24,9 @@ struct DiffOptions {
   std::string base;
 };
 
-// The fleet mode (`gitdisc diff --connect …`) is not built in this version.
-int RunFleetDiff(const GlobalOptions&, Io* io) {
-  io->err << "gitdisc diff: give --base REV to compare two revisions; the fleet mode "
-             "(--connect) is not built yet in this version\n";
-  return kExitError;
+// The fleet mode (`gitdisc diff --connect …`): reconciler/fleet_session.h.
+int RunFleetDiff(const GlobalOptions& global, Io* io) {
+  return reconciler::RunFleetDiff(global, *io);
 }
 
 void PrintDiagnostics(const specs::Snapshot& snap, const char* side, Io* io) {

@@ -1,0 +1,137 @@
+// Controller: the reconcile loop (DESIGN.md §1, §7) over a Provider, a Git
+// Source and the ISO cache. A pass = poll the source (stay on the newest VALID
+// revision) → list VMs → assemble desired state → observe every VM (provider +
+// agent, in parallel) → plan (pure) → execute the actionable VMs in parallel
+// → write the FleetStatus. Passes are level-based: nothing the next pass
+// needs lives only in memory (disc in a drive, agent ledger and running op
+// are re-observed), so a killed controller's successor carries on.
+//
+// Two drivers:
+//   - RunUntilConverged (`gitdisc reconcile`): passes until every selected VM
+//     is Ready (converged), nothing can move any more (failed, halted,
+//     conflict, drive busy), or the deadline.
+//   - Start/Stop (`gitdisc serve`): a background thread doing passes when
+//     woken (EnqueueAll, NotifySourceChanged, provider events) or on a timer.
+//     Failed VMs are retried with jittered exponential backoff.
+//
+// Thread-safety: the ControllerApi methods are safe from any thread; RunPass
+// and RunUntilConverged must not run concurrently with each other or with
+// the background thread.
+#ifndef GITDISC_RECONCILER_CONTROLLER_H_
+#define GITDISC_RECONCILER_CONTROLLER_H_
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/clock.h"
+#include "iso/iso_cache.h"
+#include "providers/provider.h"
+#include "reconciler/controller_api.h"
+#include "reconciler/desired.h"
+#include "reconciler/executor.h"
+#include "reconciler/fleet_status.h"
+#include "reconciler/observed.h"
+#include "reconciler/planner.h"
+#include "specs/source.h"
+
+namespace gitdisc::reconciler {
+
+struct ControllerOptions {
+  // Extra folders whose <digest>.iso images are ours (remote pool folders);
+  // the cache folder is always one.
+  std::vector<std::string> extra_roots = {"/var/lib/libvirt/gitdisc"};
+  guest::AgentClient::Options agent{std::chrono::milliseconds(2000), 3,
+                                    std::chrono::milliseconds(3000), "gitdisc"};
+  bool retry_failed = false;
+  ExecOptions exec;
+  // Disc of ours with an unreachable agent: forced eject after the bundle's
+  // timeouts plus this.
+  std::chrono::seconds overdue_margin{120};
+  std::chrono::milliseconds idle_poll{2000};  // wait between passes with nothing to do
+  std::chrono::seconds resync_interval{300};  // daemon: full pass at least this often
+  std::chrono::seconds backoff_base{10};
+  std::chrono::seconds backoff_max{600};
+  ProgressFn progress;  // one call per step per VM
+};
+
+struct PassResult {
+  Plan plan;
+  DesiredBuild desired;
+  int executed = 0;  // VMs acted on
+  int errors = 0;    // VMs whose steps failed unexpectedly
+  bool converged = false;
+  bool stuck = false;  // not converged and nothing can move without a change
+};
+
+class Controller final : public ControllerApi {
+ public:
+  Controller(Provider* provider, specs::Source* source, iso::IsoCache* cache, const Clock* clock,
+             ControllerOptions options);
+  ~Controller() override;
+
+  // One pass at the newest valid revision (or `rev` when not empty). With
+  // execute false it only plans (`gitdisc diff`).
+  Result<PassResult> RunPass(bool execute, const std::string& rev = "");
+
+  // 0-like result: converged true; stuck or deadline: converged false.
+  Result<PassResult> RunUntilConverged(std::chrono::steady_clock::time_point deadline);
+
+  // Background loop for the daemon.
+  void Start();
+  void Stop();
+
+  // ControllerApi
+  FleetStatus Status() const override;
+  void EnqueueAll(std::string_view reason) override;
+  void NotifySourceChanged(std::string_view reason) override;
+  Result<nlohmann::json> PlanAt(const std::string& revision) override;
+  bool Ready() const override;
+
+  std::vector<std::string> Roots() const;
+
+ private:
+  Result<std::shared_ptr<const specs::Snapshot>> SnapshotAt(const std::string& rev);
+  void Loop();
+  void AddEvent(const std::string& type, const std::string& object, const std::string& reason,
+                const std::string& message);
+  void WriteStatus(const PassResult& pass, const std::vector<Observation>& obs);
+
+  Provider* provider_;
+  specs::Source* source_;
+  iso::IsoCache* cache_;
+  const Clock* clock_;
+  ControllerOptions options_;
+  EventLog events_;
+
+  mutable std::mutex mu_;  // guards everything below
+  FleetStatus status_;
+  ControllerCounters counters_;
+  SourceStatus source_status_;
+  std::map<std::string, Clock::TimePoint> disc_seen_;    // key → first seen with our disc
+  std::map<std::string, Clock::TimePoint> retry_after_;  // key → backoff end
+  std::map<std::string, int> failures_;                  // key → consecutive failures
+  std::map<std::string, VmCondition> last_condition_;
+  bool ready_ = false;
+  bool wake_ = false;
+  bool source_dirty_ = true;
+  bool stop_ = false;
+  std::condition_variable cv_;
+  std::thread thread_;
+  std::mutex pass_mu_;  // one pass at a time
+};
+
+// The plan as JSON (schemaVersion 1): what `gitdisc diff -o json` prints.
+nlohmann::json PlanToJson(const Plan& plan, const DesiredBuild& desired,
+                          const std::function<bool(const std::string&)>& cached);
+
+}  // namespace gitdisc::reconciler
+
+#endif  // GITDISC_RECONCILER_CONTROLLER_H_

@@ -1,0 +1,320 @@
+// The controller end to end in one process: a real Git repository made with
+// `git`, the real ISO writer and cache, FakeProvider for libvirt, and the REAL
+// agent (guest/agent.h) on the other end of each VM's channel, reading the
+// disc image that the fake drive holds.
+#include "reconciler/controller.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "base/file_util.h"
+#include "guest/agent.h"
+#include "providers/fake_provider.h"
+
+namespace gitdisc::reconciler {
+namespace {
+
+std::string Sh(const std::string& cmd) {
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  char buf[256];
+  while (p && fgets(buf, sizeof buf, p)) out += buf;
+  if (p) {
+    EXPECT_EQ(::pclose(p), 0) << cmd;
+  }
+  return out;
+}
+
+void Write(const std::string& path, const std::string& data, int mode = 0644) {
+  ASSERT_TRUE(MakeDirs(path.substr(0, path.rfind('/'))).ok());
+  ASSERT_TRUE(WriteFileAtomic(path, data, mode).ok());
+}
+
+// The agent's disc: whatever image the fake drive of this VM holds.
+class FakeDriveSystem final : public guest::AgentSystem {
+ public:
+  FakeDriveSystem(FakeProvider* p, std::string key) : p_(p), key_(std::move(key)) {}
+  std::vector<std::string> ListDiscDevices() override {
+    std::vector<std::string> out;
+    auto vm = p_->Peek(key_);
+    if (vm.ok()) {
+      for (const DriveInfo& d : vm->cdroms) {
+        if (!d.source.empty()) out.push_back(d.source);
+      }
+    }
+    return out;
+  }
+  Status Mount(const std::string&, const std::string&) override {
+    return Status::Io("not a block device");  // the agent extracts instead
+  }
+  Status Unmount(const std::string&) override { return Status::Ok(); }
+  Status UnlockDrive(const std::string&) override { return Status::Ok(); }
+  void Reboot() override {}
+
+ private:
+  FakeProvider* p_;
+  std::string key_;
+};
+
+class ControllerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/gitdisc-ctl-XXXXXX";
+    dir_ = ::mkdtemp(tmpl);
+    repo_ = dir_ + "/repo";
+    log_ = dir_ + "/applied.log";
+    Write(repo_ + "/web.yaml", R"(apiVersion: gitdisc/v1
+kind: PayloadSet
+metadata: {name: web}
+spec:
+  selector: {matchLabels: {role: web}}
+  payloads:
+    - {name: motd, version: "1", path: payloads/motd, run: ["./install.sh"], timeout: 1m}
+  rollout: {maxParallel: 1, canary: 1, maxFailures: 0}
+)");
+    Write(repo_ + "/db.yaml", R"(apiVersion: gitdisc/v1
+kind: PayloadSet
+metadata: {name: db}
+spec:
+  selector: {matchLabels: {role: db}}
+  payloads:
+    - {name: pg, version: "1", path: payloads/pg, run: ["./install.sh"], timeout: 1m}
+  rollout: {maxParallel: 1, maxFailures: 0}
+)");
+    Script("motd", "1", 0);
+    Script("pg", "1", 0);
+    Sh("cd " + repo_ +
+       " && git init -q -b main && git add -A && git -c user.name=t -c "
+       "user.email=t@t commit -q -m init");
+
+    provider_ = std::make_unique<FakeProvider>(std::vector<std::string>{"qemu:///system"});
+    web1_ = provider_->AddVm({.name = "web-1", .labels = {{"role", "web"}}});
+    web2_ = provider_->AddVm({.name = "web-2", .labels = {{"role", "web"}}});
+    db1_ = provider_->AddVm({.name = "db-1", .labels = {{"role", "db"}}});
+    other_ = provider_->AddVm({.name = "other", .labels = {{"role", "none"}}});
+    provider_->SetAgentFactory([this](const std::string& key, std::unique_ptr<ByteStream> s) {
+      std::lock_guard<std::mutex> l(mu_);
+      guest::Agent* agent = AgentFor(key);
+      ByteStream* raw = s.get();
+      streams_.push_back(std::move(s));
+      threads_.emplace_back([agent, raw] { (void)agent->Serve(raw); });
+    });
+    OpenController();
+  }
+
+  void TearDown() override {
+    controller_.reset();
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      for (auto& s : streams_) s->Close();
+    }
+    for (auto& t : threads_) t.join();
+    agents_.clear();
+    provider_.reset();
+    (void)RemoveAll(dir_);
+  }
+
+  void Script(const std::string& name, const std::string& version, int exit_code) {
+    Write(repo_ + "/payloads/" + name + "/install.sh",
+          "#!/bin/sh\necho \"" + name + " v" + version + "\" >> " + log_ + "\nexit " +
+              std::to_string(exit_code) + "\n",
+          0755);
+  }
+  void Commit(const std::string& msg) {
+    Sh("cd " + repo_ + " && git add -A && git -c user.name=t -c user.email=t@t commit -q -m '" +
+       msg + "'");
+  }
+
+  guest::Agent* AgentFor(const std::string& key) {
+    auto it = agents_.find(key);
+    if (it != agents_.end()) return it->second.get();
+    guest::AgentOptions o;
+    o.state_dir = dir_ + "/agent/" + key.substr(key.rfind('/') + 1);
+    o.disc_retry = std::chrono::milliseconds(300);
+    auto a = guest::Agent::Create(o, std::make_unique<FakeDriveSystem>(provider_.get(), key));
+    EXPECT_TRUE(a.ok()) << a.status().ToString();
+    return (agents_[key] = std::move(a).value()).get();
+  }
+
+  void OpenController() {
+    controller_.reset();
+    specs::SourceOptions so;
+    so.repo = repo_;
+    so.state_dir = dir_ + "/state";
+    auto src = specs::Source::Open(git_, so);
+    ASSERT_TRUE(src.ok()) << src.status().ToString();
+    source_ = std::move(src).value();
+    iso::IsoCacheOptions co;
+    co.dir = dir_ + "/state/isos";
+    auto cache = iso::IsoCache::Open(co);
+    ASSERT_TRUE(cache.ok()) << cache.status().ToString();
+    cache_ = std::move(cache).value();
+    ControllerOptions opts;
+    opts.agent.request_timeout = std::chrono::milliseconds(2000);
+    opts.exec.eject_retry_delay = std::chrono::milliseconds(10);
+    opts.idle_poll = std::chrono::milliseconds(10);
+    opts.progress = [this](const std::string& vm, const std::string& step, const std::string&) {
+      std::lock_guard<std::mutex> l(mu_);
+      steps_.push_back(vm + ":" + step);
+    };
+    controller_ =
+        std::make_unique<Controller>(provider_.get(), source_.get(), cache_.get(), &clock_, opts);
+  }
+
+  Result<PassResult> Converge() {
+    return controller_->RunUntilConverged(std::chrono::steady_clock::now() +
+                                          std::chrono::minutes(5));
+  }
+
+  int Count(const std::string& what) {
+    int n = 0;
+    for (const std::string& c : provider_->calls()) n += c.rfind(what, 0) == 0;
+    return n;
+  }
+  int LogLines(const std::string& line) {
+    auto text = ReadFile(log_);
+    if (!text.ok()) return 0;
+    int n = 0;
+    size_t pos = 0;
+    while ((pos = text->find(line + "\n", pos)) != std::string::npos) {
+      ++n;
+      pos += line.size();
+    }
+    return n;
+  }
+  void ExpectAllDrivesEmpty() {
+    for (const std::string& k : {web1_, web2_, db1_, other_}) {
+      auto vm = provider_->Peek(k);
+      ASSERT_TRUE(vm.ok());
+      for (const DriveInfo& d : vm->cdroms) EXPECT_EQ(d.source, "") << k;
+    }
+  }
+
+  std::string dir_, repo_, log_;
+  std::string web1_, web2_, db1_, other_;
+  specs::GitLibrary git_;
+  SystemClock clock_;
+  std::unique_ptr<FakeProvider> provider_;
+  std::unique_ptr<specs::Source> source_;
+  std::unique_ptr<iso::IsoCache> cache_;
+  std::unique_ptr<Controller> controller_;
+  std::mutex mu_;
+  std::map<std::string, std::unique_ptr<guest::Agent>> agents_;
+  std::vector<std::unique_ptr<ByteStream>> streams_;
+  std::vector<std::thread> threads_;
+  std::vector<std::string> steps_;
+};
+
+TEST_F(ControllerTest, DiffPlansThenReconcileConvergesAndEjectsEverything) {
+  auto dry = controller_->RunPass(/*execute=*/false);
+  ASSERT_TRUE(dry.ok()) << dry.status().ToString();
+  EXPECT_FALSE(dry->plan.InSync());
+  EXPECT_EQ(dry->plan.Find(web1_)->kind, PlanKind::kInstall);
+  EXPECT_EQ(dry->plan.Find(web2_)->reason, "CanaryPending");
+  EXPECT_EQ(dry->plan.Find(db1_)->kind, PlanKind::kInstall);
+  EXPECT_EQ(dry->plan.Find(other_)->kind, PlanKind::kSkip);
+  EXPECT_EQ(Count("InsertMedia"), 0) << "a dry run changes nothing";
+  // web-1 and web-2 desire the same bundle: one image for both.
+  EXPECT_EQ(dry->plan.Find(web1_)->bundle_digest, dry->plan.Find(web2_)->bundle_digest);
+  EXPECT_EQ(dry->desired.bundles.size(), 2u);
+
+  auto pass = Converge();
+  ASSERT_TRUE(pass.ok()) << pass.status().ToString();
+  EXPECT_TRUE(pass->converged);
+  EXPECT_EQ(LogLines("motd v1"), 2);
+  EXPECT_EQ(LogLines("pg v1"), 1);
+  EXPECT_EQ(Count("InsertMedia"), 3);
+  ExpectAllDrivesEmpty();
+  // The VM outside every selector: listed, never touched.
+  for (const std::string& c : provider_->calls()) {
+    if (c.find(other_) == std::string::npos) continue;
+    EXPECT_EQ(c.rfind("GetVm", 0), 0u) << c;
+  }
+  // Two distinct bundles → two images in the cache.
+  int isos = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir_ + "/state/isos")) {
+    isos += e.path().extension() == ".iso";
+  }
+  EXPECT_EQ(isos, 2);
+  FleetStatus st = controller_->Status();
+  EXPECT_TRUE(st.Converged());
+
+  // A second run inserts nothing.
+  provider_->ClearCalls();
+  auto again = Converge();
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->converged);
+  EXPECT_EQ(Count("InsertMedia"), 0);
+  EXPECT_EQ(LogLines("motd v1"), 2);
+}
+
+TEST_F(ControllerTest, NewCommitReappliesOnlyTheChangedPayloadWhereSelected) {
+  ASSERT_TRUE(Converge().ok());
+  Script("pg", "2", 0);
+  Commit("bump pg");
+  controller_->NotifySourceChanged("test");
+  provider_->ClearCalls();
+  auto pass = Converge();
+  ASSERT_TRUE(pass.ok()) << pass.status().ToString();
+  EXPECT_TRUE(pass->converged);
+  EXPECT_EQ(LogLines("pg v2"), 1);
+  EXPECT_EQ(LogLines("motd v1"), 2) << "motd is not re-applied";
+  EXPECT_EQ(Count("InsertMedia"), 1);
+  ExpectAllDrivesEmpty();
+}
+
+TEST_F(ControllerTest, FailingPayloadMarksTheVmFailedAndHaltsTheSet) {
+  Script("motd", "1", 3);
+  Commit("break motd");
+  auto pass = Converge();
+  ASSERT_TRUE(pass.ok()) << pass.status().ToString();
+  EXPECT_FALSE(pass->converged);
+  EXPECT_TRUE(pass->stuck);
+  EXPECT_EQ(pass->plan.Find(web1_)->condition, VmCondition::kFailed);
+  EXPECT_EQ(pass->plan.Find(web2_)->condition, VmCondition::kHalted);
+  EXPECT_EQ(pass->plan.Find(db1_)->condition, VmCondition::kReady);
+  EXPECT_EQ(LogLines("motd v1"), 1) << "the canary ran, the rest did not";
+  ExpectAllDrivesEmpty();
+  FleetStatus st = controller_->Status();
+  bool halted = false;
+  for (const SetStatus& s : st.sets)
+    halted |= s.name == "web" && s.rollout == RolloutState::kHalted;
+  EXPECT_TRUE(halted);
+}
+
+TEST_F(ControllerTest, ForeignMediaIsLeftAloneAsDriveBusy) {
+  provider_->SetDriveSource(db1_, "hdc", "/srv/foreign.iso");
+  auto pass = Converge();
+  ASSERT_TRUE(pass.ok());
+  EXPECT_FALSE(pass->converged);
+  EXPECT_EQ(pass->plan.Find(db1_)->condition, VmCondition::kDriveBusy);
+  auto vm = provider_->Peek(db1_);
+  ASSERT_TRUE(vm.ok());
+  EXPECT_EQ(vm->cdroms[0].source, "/srv/foreign.iso");
+  EXPECT_EQ(Count("EjectMedia " + db1_), 0);
+  EXPECT_EQ(LogLines("pg v1"), 0);
+}
+
+TEST_F(ControllerTest, RestartWithOurDiscInsertedCarriesOnWithoutApplyingTwice) {
+  // Simulate a controller that inserted web-1's disc and applied, then died
+  // before the eject: run one pass, then put the disc back as if never ejected.
+  ASSERT_TRUE(Converge().ok());
+  std::string bundle = controller_->Status().vms[0].bundle_digest;
+  for (const VmStatus& v : controller_->Status().vms) {
+    if (v.key == db1_) bundle = v.bundle_digest;
+  }
+  provider_->SetDriveSource(db1_, "hdc", cache_->PathFor(bundle));
+  OpenController();  // a fresh controller: nothing in memory
+  auto pass = Converge();
+  ASSERT_TRUE(pass.ok()) << pass.status().ToString();
+  EXPECT_TRUE(pass->converged);
+  EXPECT_EQ(LogLines("pg v1"), 1) << "applied exactly once";
+  ExpectAllDrivesEmpty();
+}
+
+}  // namespace
+}  // namespace gitdisc::reconciler

@@ -1,0 +1,182 @@
+#include "reconciler/fleet_session.h"
+
+#include <algorithm>
+#include <iomanip>
+#include <sstream>
+
+#include "base/file_util.h"
+#include "providers/libvirt_provider.h"
+
+namespace gitdisc::reconciler {
+namespace {
+
+const char* Color(bool on, const char* code) { return on ? code : ""; }
+
+std::string Short(const std::string& d) { return d.substr(0, 12); }
+
+}  // namespace
+
+std::vector<std::string> ConnectUris(const cli::GlobalOptions& global) {
+  if (global.connect.empty()) return {"qemu:///system"};
+  return global.connect;
+}
+
+Result<std::unique_ptr<FleetSession>> OpenFleetSession(const cli::GlobalOptions& global,
+                                                       bool with_source,
+                                                       ControllerOptions options) {
+  auto s = std::make_unique<FleetSession>();
+  std::string state = global.StateDir();
+  GITDISC_ASSIGN_OR_RETURN(auto provider, LibvirtProvider::Open(ConnectUris(global)));
+  s->provider = std::move(provider);
+  if (!with_source) return s;
+  GITDISC_RETURN_IF_ERROR(MakeDirs(state, 0755));
+  s->git = std::make_unique<specs::GitLibrary>();
+  specs::SourceOptions so;
+  so.repo = global.repo.empty() ? "." : global.repo;
+  so.branch = global.branch;
+  so.spec_path = global.path;
+  so.state_dir = state;
+  GITDISC_ASSIGN_OR_RETURN(so.credentials, specs::GitCredentials::FromEnvironment());
+  GITDISC_ASSIGN_OR_RETURN(s->source, specs::Source::Open(*s->git, so));
+  iso::IsoCacheOptions co;
+  co.dir = JoinPath(state, "isos");
+  GITDISC_ASSIGN_OR_RETURN(s->cache, iso::IsoCache::Open(co));
+  s->controller = std::make_unique<Controller>(s->provider.get(), s->source.get(), s->cache.get(),
+                                               &s->clock, std::move(options));
+  return s;
+}
+
+void PrintPlanText(std::ostream& out, const Plan& plan, const DesiredBuild& desired,
+                   const iso::IsoCache* cache, bool color) {
+  out << "plan at revision " << Short(plan.revision) << "\n";
+  size_t w = 4;
+  for (const VmPlan& v : plan.vms) w = std::max(w, v.name.size());
+  for (const VmPlan& v : plan.vms) {
+    std::string mark, word, detail, col;
+    switch (v.kind) {
+      case PlanKind::kSkip:
+        mark = " ";
+        word = "not selected";
+        break;
+      case PlanKind::kInSync:
+        mark = "=";
+        word = "in sync";
+        col = "\033[32m";
+        if (!v.eject_drives.empty()) {
+          mark = "-";
+          word = "eject leftover disc";
+          col = "\033[33m";
+        }
+        break;
+      case PlanKind::kInstall:
+      case PlanKind::kUpgrade:
+      case PlanKind::kRetry:
+        mark = v.kind == PlanKind::kInstall ? "+" : "^";
+        word = PlanKindName(v.kind);
+        col = "\033[36m";
+        for (const std::string& a : v.apply) detail += " " + a;
+        detail += "  (bundle " + Short(v.bundle_digest) +
+                  (v.insert_drive.empty() ? ", already inserted" : " → " + v.insert_drive) + ")";
+        break;
+      case PlanKind::kFollow:
+        mark = "~";
+        word = "applying";
+        col = "\033[36m";
+        detail = " " + v.op_id;
+        break;
+      case PlanKind::kBlocked:
+        mark = "!";
+        word = "blocked: " + v.reason;
+        col = "\033[31m";
+        detail = " — " + v.message;
+        break;
+    }
+    out << Color(color && !col.empty(), col.c_str()) << mark << " " << std::left
+        << std::setw(static_cast<int>(w)) << v.name << "  " << word
+        << Color(color && !col.empty(), "\033[0m") << detail << "\n";
+  }
+  if (!desired.bundle_vms.empty()) out << "bundles:\n";
+  for (const auto& [digest, names] : desired.bundle_vms) {
+    bool cached = cache && cache->Contains(digest);
+    out << "  " << Short(digest) << "  " << (cached ? "reuse" : "build") << "  shared by "
+        << names.size() << " VM" << (names.size() == 1 ? "" : "s") << ":";
+    for (const std::string& n : names) out << " " << n;
+    out << "\n";
+  }
+  for (const SetStatus& s : plan.sets) {
+    out << "set " << s.name << ": " << RolloutStateName(s.rollout) << " — " << s.message << "\n";
+  }
+  int pending = plan.Pending();
+  out << (pending == 0 ? "in sync" : std::to_string(pending) + " VM(s) with changes pending")
+      << "\n";
+}
+
+void PrintStatusText(std::ostream& out, const FleetStatus& status, bool color) {
+  if (!status.source.revision.empty()) {
+    out << "revision " << Short(status.source.revision);
+    if (status.source.last_valid_revision != status.source.revision) {
+      out << " (acting on " << Short(status.source.last_valid_revision) << ")";
+    }
+    out << "\n";
+  }
+  for (const std::string& e : status.source.spec_errors) out << e << "\n";
+  std::vector<std::vector<std::string>> rows = {
+      {"VM", "HOST", "POWER", "CONDITION", "PAYLOADS", "DISC", "MESSAGE"}};
+  for (const VmStatus& v : status.vms) {
+    int applied = 0;
+    for (const PayloadStatus& p : v.payloads) applied += p.state == PayloadState::kApplied;
+    rows.push_back({v.name, v.host, v.power, VmConditionName(v.condition),
+                    std::to_string(applied) + "/" + std::to_string(v.payloads.size()),
+                    v.disc_inserted.empty() ? "-" : Short(v.disc_inserted), v.message});
+  }
+  std::vector<size_t> w(rows[0].size(), 0);
+  for (const auto& r : rows) {
+    for (size_t i = 0; i < r.size(); ++i) w[i] = std::max(w[i], r[i].size());
+  }
+  for (size_t ri = 0; ri < rows.size(); ++ri) {
+    const auto& r = rows[ri];
+    for (size_t i = 0; i < r.size(); ++i) {
+      std::string cell = r[i];
+      bool cond = i == 3 && ri > 0;
+      const char* col =
+          !cond             ? ""
+          : cell == "Ready" ? "\033[32m"
+          : (cell == "Failed" || cell == "Halted" || cell == "DriveBusy" || cell == "Conflict")
+              ? "\033[31m"
+              : "\033[33m";
+      out << Color(color && cond, col) << cell << Color(color && cond, "\033[0m");
+      if (i + 1 < r.size()) out << std::string(w[i] - cell.size() + 2, ' ');
+    }
+    out << "\n";
+  }
+  for (const SetStatus& s : status.sets) {
+    out << "set " << s.name << ": " << RolloutStateName(s.rollout) << " (" << s.ready << "/"
+        << s.selected.size() << " ready, " << s.failed << " failed, " << s.in_flight
+        << " in flight)\n";
+  }
+}
+
+int RunFleetDiff(const cli::GlobalOptions& global, cli::Io& io) {
+  auto session = OpenFleetSession(global, /*with_source=*/true);
+  if (!session.ok()) {
+    io.err << "gitdisc diff: " << session.status().message() << "\n";
+    return cli::kExitError;
+  }
+  auto pass = (*session)->controller->RunPass(/*execute=*/false, global.rev);
+  if (!pass.ok()) {
+    io.err << "gitdisc diff: " << pass.status().message() << "\n";
+    return cli::kExitError;
+  }
+  if (global.json()) {
+    const iso::IsoCache* cache = (*session)->cache.get();
+    io.out << PlanToJson(pass->plan, pass->desired,
+                         [cache](const std::string& d) { return cache->Contains(d); })
+                  .dump(2)
+           << "\n";
+  } else {
+    PrintPlanText(io.out, pass->plan, pass->desired, (*session)->cache.get(), io.out_is_tty);
+  }
+  return pass->plan.InSync() ? cli::kExitOk : cli::kExitFailed;
+}
+
+}  // namespace gitdisc::reconciler

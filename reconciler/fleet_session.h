@@ -1,0 +1,55 @@
+// FleetSession: the real dependencies of the fleet commands (`diff` against
+// the fleet, `reconcile`, `status --connect`, `label`), built from the global
+// options: libgit2, the Git Source (--repo/--branch/--path, STATE), the
+// libvirt provider (--connect, default qemu:///system), the ISO cache
+// (STATE/isos) and a Controller over them. Owned by one command run.
+#ifndef GITDISC_RECONCILER_FLEET_SESSION_H_
+#define GITDISC_RECONCILER_FLEET_SESSION_H_
+
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "iso/iso_cache.h"
+#include "providers/provider.h"
+#include "reconciler/cli.h"
+#include "reconciler/controller.h"
+#include "specs/git_library.h"
+#include "specs/source.h"
+
+namespace gitdisc::reconciler {
+
+struct FleetSession {
+  SystemClock clock;
+  std::unique_ptr<specs::GitLibrary> git;
+  std::unique_ptr<specs::Source> source;
+  std::unique_ptr<Provider> provider;
+  std::unique_ptr<iso::IsoCache> cache;
+  std::unique_ptr<Controller> controller;
+};
+
+// The --connect URIs, or {"qemu:///system"} when none was given.
+std::vector<std::string> ConnectUris(const cli::GlobalOptions& global);
+
+// with_source false: provider only (status without a repo, label).
+Result<std::unique_ptr<FleetSession>> OpenFleetSession(const cli::GlobalOptions& global,
+                                                       bool with_source,
+                                                       ControllerOptions options = {});
+
+// Prints the plan for people (DESIGN.md §4: "+ install", "^ upgrade",
+// "= in sync", "! blocked"), aligned, colour only when `color`.
+void PrintPlanText(std::ostream& out, const Plan& plan, const DesiredBuild& desired,
+                   const iso::IsoCache* cache, bool color);
+
+// Prints the fleet table.
+void PrintStatusText(std::ostream& out, const FleetStatus& status, bool color);
+
+// `gitdisc diff` in fleet mode (no --base): exit 0 in sync, 1 changes
+// pending, 2 error. The hook cmd_diff.cc calls.
+int RunFleetDiff(const cli::GlobalOptions& global, cli::Io& io);
+
+}  // namespace gitdisc::reconciler
+
+#endif  // GITDISC_RECONCILER_FLEET_SESSION_H_

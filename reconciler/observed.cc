@@ -1,0 +1,85 @@
+#include "reconciler/observed.h"
+
+namespace gitdisc::reconciler {
+
+ObservedVm ObservedFromInfo(const VmInfo& info, const std::vector<std::string>& our_roots) {
+  ObservedVm o;
+  o.key = info.key;
+  o.name = info.name;
+  o.host = info.host;
+  o.power = PowerStateName(info.state);
+  o.running = info.state == VmInfo::kRunning;
+  o.labels = info.labels;
+  for (const DriveInfo& d : info.cdroms) {
+    o.drives.push_back({d.target, d.source, OurBundleFromSource(d.source, our_roots)});
+  }
+  return o;
+}
+
+std::vector<LedgerRecord> LedgerFromAgent(const std::vector<guest::PayloadResult>& records) {
+  std::vector<LedgerRecord> out;
+  for (const guest::PayloadResult& r : records) {
+    out.push_back({r.op_id, r.payload, r.digest, guest::OutcomeName(r.result), r.output_tail});
+  }
+  return out;
+}
+
+Observation Observe(Provider& provider, const VmInfo& info, const ObserveOptions& options) {
+  Observation out;
+  out.info = info;
+  out.vm = ObservedFromInfo(info, options.our_roots);
+  if (!out.vm.running) return out;
+  if (!info.has_agent_channel) {
+    out.vm.agent_error = "the domain has no org.gitdisc.agent.0 channel";
+    return out;
+  }
+  auto stream = provider.OpenAgentChannel(info.key);
+  if (!stream.ok()) {
+    out.vm.agent_error = stream.status().message();
+    return out;
+  }
+  auto client = std::make_unique<guest::AgentClient>(std::move(stream).value(), options.agent);
+  auto hello = client->Hello();
+  if (!hello.ok()) {
+    out.vm.agent_error = hello.status().message();
+    return out;
+  }
+  auto ledger = client->Ledger();
+  if (!ledger.ok()) {
+    out.vm.agent_error = ledger.status().message();
+    return out;
+  }
+  out.vm.ledger = LedgerFromAgent(*ledger);
+  auto status = client->Status();
+  if (!status.ok()) {
+    out.vm.agent_error = status.status().message();
+    return out;
+  }
+  for (const guest::OpStatus& op : status->ops) {
+    if (op.state != guest::OpState::kRunning) continue;
+    ObservedOp o;
+    o.op_id = op.op_id;
+    o.running = true;
+    o.manifest_digest = op.manifest_digest;
+    o.message = op.message;
+    out.vm.op = o;
+  }
+  // Our disc in a drive and nothing running: the agent unmounts and unlocks
+  // before it reports an operation finished, so nothing reads the disc now.
+  if (!out.vm.op) {
+    for (const ObservedDrive& d : out.vm.drives) {
+      if (d.our_bundle.empty()) continue;
+      ObservedOp o;
+      o.running = false;
+      o.disc_released = true;
+      o.manifest_digest = d.our_bundle;
+      out.vm.op = o;
+      break;
+    }
+  }
+  out.vm.agent_reachable = true;
+  out.agent = std::move(client);
+  return out;
+}
+
+}  // namespace gitdisc::reconciler
