@@ -16,7 +16,9 @@
 #include <thread>
 
 #include "base/file_util.h"
+#include "reconciler/cli.h"
 #include "reconciler/prometheus_lint.h"
+#include "reconciler/status_table.h"
 #include "tests/daemon/fake_controller.h"
 
 namespace gitdisc::serve {
@@ -388,6 +390,47 @@ TEST_F(HttpServerTest, ConcurrentRequestsAreAllAnswered) {
   // Every distinct delivery enqueued exactly once.
   EXPECT_EQ(controller_.source_changed().size(), static_cast<size_t>(kThreads * 7));
   EXPECT_EQ(metrics_->webhook_requests.Value({"github", "accepted"}), kThreads * 7);
+}
+
+TEST_F(HttpServerTest, StatusServerPrintsTheSameTableAsConnect) {
+  std::string url = "http://127.0.0.1:" + std::to_string(server_->port());
+  std::ostringstream out, err;
+  const char* argv[] = {"gitdisc", "status", "--server", url.c_str()};
+  int rc = cli::RunCli(4, argv, cli::Io{out, err, false});
+  EXPECT_EQ(rc, cli::kExitOk) << err.str();
+  EXPECT_EQ(out.str(), reconciler::RenderFleetTable(testing::SampleFleetStatus(), false));
+
+  std::ostringstream json_out, json_err;
+  const char* json_argv[] = {"gitdisc", "-o", "json", "status", "--server", url.c_str()};
+  EXPECT_EQ(cli::RunCli(6, json_argv, cli::Io{json_out, json_err, false}), cli::kExitOk);
+  EXPECT_EQ(nlohmann::json::parse(json_out.str())["schemaVersion"], 1);
+
+  // An unreachable daemon is exit 2 with a message.
+  std::ostringstream out2, err2;
+  const char* bad[] = {"gitdisc", "status", "--server", "http://127.0.0.1:1", "--timeout", "5"};
+  EXPECT_EQ(cli::RunCli(6, bad, cli::Io{out2, err2, false}), cli::kExitError);
+  EXPECT_THAT(err2.str(), HasSubstr("cannot reach http://127.0.0.1:1"));
+}
+
+TEST(ServeCommand, BadConfigExits2WithEveryDiagnostic) {
+  char tmpl[] = "/tmp/gitdisc-serve-cli-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  std::string dir = tmpl;
+  ASSERT_TRUE(WriteFileAtomic(dir + "/leaky.secret", "s3cret-value\n", 0644).ok());
+  std::string config = dir + "/config.yaml";
+  ASSERT_TRUE(WriteFileAtomic(config,
+                              "source: {repo: ., interval: often}\n"
+                              "listen: 9420\n"
+                              "webhooks: {github: {secretFile: leaky.secret}}\n")
+                  .ok());
+  std::ostringstream out, err;
+  const char* argv[] = {"gitdisc", "serve", "--config", config.c_str()};
+  EXPECT_EQ(cli::RunCli(4, argv, cli::Io{out, err, false}), cli::kExitError);
+  EXPECT_THAT(err.str(), HasSubstr(config + ":1:29: error: source.interval: 'often'"));
+  EXPECT_THAT(err.str(), HasSubstr(config + ":2:9: error: listen: '9420' is not HOST:PORT"));
+  EXPECT_THAT(err.str(), HasSubstr("is accessible to other users (mode 0644)"));
+  EXPECT_THAT(err.str(), Not(HasSubstr("s3cret-value")));
+  ASSERT_TRUE(RemoveAll(dir).ok());
 }
 
 TEST(HttpServerStart, BusyPortIsAnError) {
