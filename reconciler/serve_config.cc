@@ -50,7 +50,10 @@ class Checker {
     }
     std::set<std::string> seen;
     for (auto it = node.begin(); it != node.end(); ++it) {
-      const YAML::Node& key = it->first;
+      // A copy: yaml-cpp's iterator returns its pair through a temporary
+      // proxy, so a reference to it->first dangles at the end of this
+      // statement (found by tests/fuzz/serve_config_fuzzer under ASan).
+      const YAML::Node key = it->first;
       if (!key.IsScalar()) {
         Error(key, "keys in " + what + " must be strings");
         continue;
