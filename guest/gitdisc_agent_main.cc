@@ -1,6 +1,5 @@
 // gitdisc-agent: the static binary that runs inside a VM (DESIGN.md §6).
 // Parses options, builds the real dependencies and runs the port loop.
-#include <cdio/logging.h>
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
@@ -8,22 +7,11 @@
 
 #include "guest/agent.h"
 #include "guest/agent_port.h"
+#include "iso/iso_reader.h"
 
 #ifndef GITDISC_VERSION
 #define GITDISC_VERSION "0.0.0"
 #endif
-
-namespace {
-
-// libcdio's default log handler calls exit() on errors — a failed read right
-// after a media change would kill the agent. Log and carry on: the reader
-// reports the failure as a Status and the agent retries.
-void CdioLog(cdio_log_level_t level, const char* message) {
-  if (level < CDIO_LOG_WARN) return;
-  std::fprintf(stderr, "gitdisc-agent: libcdio: %s\n", message);
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -54,7 +42,8 @@ int main(int argc, char** argv) {
 
   // A host that goes away must not kill the agent with SIGPIPE.
   ::signal(SIGPIPE, SIG_IGN);
-  cdio_log_set_handler(CdioLog);
+  // libcdio would exit() on the first failed read after a media change.
+  gitdisc::iso::RouteLibcdioLogs("gitdisc-agent");
 
   auto agent = gitdisc::guest::Agent::Create(agent_options, gitdisc::guest::MakeLinuxAgentSystem());
   if (!agent.ok()) {

@@ -1,12 +1,14 @@
 #include "iso/iso_reader.h"
 
 #include <cdio/iso9660.h>
+#include <cdio/logging.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <set>
@@ -72,6 +74,19 @@ const char* IsoEntryTypeName(IsoEntry::Type type) {
 }
 
 IsoReader::~IsoReader() = default;
+
+namespace {
+const char* libcdio_log_program = "gitdisc";
+void LibcdioLog(cdio_log_level_t level, const char* message) {
+  if (level < CDIO_LOG_WARN) return;
+  std::fprintf(stderr, "%s: libcdio: %s\n", libcdio_log_program, message);
+}
+}  // namespace
+
+void RouteLibcdioLogs(const char* program) {
+  libcdio_log_program = program;
+  cdio_log_set_handler(LibcdioLog);
+}
 
 Result<std::unique_ptr<IsoReader>> IsoReader::Open(const std::string& path,
                                                    const IsoOpenOptions& options) {

@@ -67,6 +67,13 @@ struct VerifyReport {
   bool ok() const { return mismatches.empty() && missing.empty() && extra.empty(); }
 };
 
+// Process-wide: replaces libcdio's default log handler, which calls exit() on
+// an error (a bad sector, a garbage image, the first read after a media
+// change), with one that prints warnings to stderr prefixed by `program` and
+// never exits; the reader reports such failures as a Status instead. Mains of
+// programs that read discs call this once, before any other thread starts.
+void RouteLibcdioLogs(const char* program);
+
 class IsoReader {
  public:
   // Opens and indexes the image. kNotFound/kIo when it cannot be read (after
