@@ -5,6 +5,9 @@
 #                  systemd unit and udev rule
 # Build both with:  cmake --build B --target gitdisc gitdisc-agent && (cd B && cpack -G DEB)
 include(GNUInstallDirs)
+# `install`/`cpack` do not build `all` first (that is every test and bench on
+# a slow shared machine): build the two packaged targets, then run cpack.
+set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY TRUE)
 
 install(TARGETS gitdisc RUNTIME DESTINATION bin COMPONENT controller)
 install(FILES ${PROJECT_SOURCE_DIR}/packaging/gitdisc.service
