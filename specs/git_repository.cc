@@ -373,6 +373,15 @@ Result<std::unique_ptr<GitRepository>> GitRepository::Open(const GitLibrary&,
     int rc = git_repository_open_ext(&r, location.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr);
     if (rc == GIT_ENOTFOUND) {
       git_error_clear();
+      // Inside a bigger working tree: say which one, since reading the
+      // folder itself would read uncommitted edits.
+      GitBuf found;
+      if (git_repository_discover(&found.buf, location.c_str(), 0, nullptr) == 0) {
+        return Status::Invalid(location + " is inside the Git repository " + found.str() +
+                               "; give --repo that repository's top folder and --path the "
+                               "folder inside it");
+      }
+      git_error_clear();
       return Status::NotFound(location +
                               ": not a Git repository (gitdisc reads committed specs; "
                               "give --repo the repository's top folder)");
@@ -571,13 +580,20 @@ Result<std::unique_ptr<GitTree>> GitRepository::TreeAt(std::string_view sha) con
   return std::make_unique<GitTree>(std::move(t));
 }
 
-Result<std::vector<std::string>> GitRepository::UncommittedChanges(size_t max) const {
+Result<std::vector<std::string>> GitRepository::UncommittedChanges(size_t max,
+                                                                   std::string_view under) const {
   std::vector<std::string> out;
   if (impl_->remote || impl_->bare) return out;
   std::lock_guard<std::mutex> l(impl_->handle->mu);
   git_status_options opts = GIT_STATUS_OPTIONS_INIT;
   opts.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
   opts.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_EXCLUDE_SUBMODULES;
+  std::string spec(under);
+  char* specs[1] = {spec.data()};
+  if (!spec.empty()) {
+    opts.pathspec.strings = specs;
+    opts.pathspec.count = 1;
+  }
   git_status_list* list = nullptr;
   int rc = git_status_list_new(&list, impl_->repo(), &opts);
   if (rc != 0) return GitError("status of " + impl_->location, rc);

@@ -110,8 +110,10 @@ class GitRepository {
   Result<std::unique_ptr<GitTree>> TreeAt(std::string_view sha) const;
 
   // For a local working repository: up to `max` paths with uncommitted
-  // changes (modified, staged, untracked). Empty for bare repos and mirrors.
-  Result<std::vector<std::string>> UncommittedChanges(size_t max = 10) const;
+  // changes (modified, staged, untracked), only below `under` when it is not
+  // empty. Empty for bare repos and mirrors.
+  Result<std::vector<std::string>> UncommittedChanges(size_t max = 10,
+                                                      std::string_view under = "") const;
 
   struct Impl;
 

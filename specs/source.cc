@@ -202,7 +202,9 @@ Result<SourceState> Source::Poll() {
 }
 
 std::optional<std::string> Source::DirtyTreeNote() const {
-  auto changes = repo_->UncommittedChanges(3);
+  // Only the spec path matters: payload folders live below it too, and
+  // unrelated edits elsewhere in a bigger repository are not worth a note.
+  auto changes = repo_->UncommittedChanges(3, options_.spec_path);
   if (!changes.ok() || changes->empty()) return std::nullopt;
   std::string list;
   for (const std::string& c : *changes) list += (list.empty() ? "" : ", ") + c;

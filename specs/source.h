@@ -140,7 +140,7 @@ class Source {
   Result<std::shared_ptr<const Snapshot>> Load(std::string_view rev);
 
   // One line for stderr when a local working tree has uncommitted changes
-  // (they are never read), else nullopt.
+  // below the spec path (they are never read), else nullopt.
   std::optional<std::string> DirtyTreeNote() const;
 
   const SourceOptions& options() const { return options_; }
