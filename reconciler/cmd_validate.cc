@@ -7,9 +7,8 @@
 // only "could not run" messages. -v lists the sets found and the YAML
 // documents that were not specs.
 //
-// Today the specs are read from the folder at --repo (a working copy), the
-// spec path inside it being --path. OpenTree is the one seam to change when
-// validate reads a committed revision instead.
+// The specs are the committed ones of --repo at --rev (see OpenTree), the
+// spec path inside the repository being --path.
 #include <CLI/CLI.hpp>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -20,15 +19,52 @@
 #include "reconciler/commands.h"
 #include "specs/duration.h"
 #include "specs/folder_tree.h"
+#include "specs/git_library.h"
 #include "specs/repo_path.h"
+#include "specs/source.h"
 #include "specs/spec_loader.h"
 
 namespace gitdisc::cli {
 namespace {
 
-// The tree validate reads: the folder at --repo, as it is on disk.
-Result<std::unique_ptr<specs::RepoTree>> OpenTree(const GlobalOptions& global) {
-  return specs::OpenFolderTree(global.repo.empty() ? std::string(".") : global.repo);
+// The tree validate reads: the committed specs of --repo at --rev (default:
+// the tip of --branch, else HEAD / the remote's HEAD), read from Git's object
+// database through specs::GitTree — uncommitted edits are never read; a dirty
+// spec path is noted in one line on stderr. A plain folder that is not a Git
+// repository (specs not committed anywhere yet) is read as it is on disk,
+// unless --rev or --branch asks for a revision (docs/git-source.md).
+Result<std::unique_ptr<specs::RepoTree>> OpenTree(const specs::GitLibrary& lib,
+                                                  const GlobalOptions& global,
+                                                  const std::string& spec_path, Io* io) {
+  const std::string repo = global.repo.empty() ? std::string(".") : global.repo;
+  auto creds = specs::GitCredentials::FromEnvironment();
+  if (!creds.ok()) return creds.status();
+  specs::SourceOptions so;
+  so.repo = repo;
+  so.branch = global.branch;
+  so.spec_path = spec_path;
+  so.state_dir = global.StateDir();
+  so.credentials = std::move(creds).value();
+  auto source = specs::Source::Open(lib, so);
+  if (!source.ok()) {
+    bool plain_folder = source.status().IsNotFound() && !specs::IsRemoteLocation(repo) &&
+                        specs::OpenFolderTree(repo).ok();
+    if (plain_folder && global.rev.empty() && global.branch.empty()) {
+      return specs::OpenFolderTree(repo);
+    }
+    return source.status();
+  }
+  specs::Source& src = **source;
+  if (!src.repository().fetch_status().ok()) {
+    io->err << "gitdisc validate: warning: fetch failed, using the last known revisions: "
+            << src.repository().fetch_status().message() << "\n";
+  }
+  if (auto note = src.DirtyTreeNote()) io->err << "gitdisc validate: " << *note << "\n";
+  auto sha = src.Resolve(global.rev);
+  if (!sha.ok()) return sha.status();
+  auto tree = src.repository().TreeAt(*sha);
+  if (!tree.ok()) return tree.status();
+  return std::unique_ptr<specs::RepoTree>(std::move(tree).value());
 }
 
 std::string Plural(int n, const char* one, const char* many) {
@@ -121,7 +157,8 @@ int RunValidate(const GlobalOptions& global, Io* io) {
             << " must be a folder inside the repository (relative, without '..' above it)\n";
     return kExitError;
   }
-  auto tree = OpenTree(global);
+  specs::GitLibrary git_library;  // outlives every tree read below
+  auto tree = OpenTree(git_library, global, *spec_path, io);
   if (!tree.ok()) {
     io->err << "gitdisc validate: cannot read the repository: " << tree.status().message() << "\n";
     return kExitError;
@@ -176,7 +213,8 @@ Command ValidateCommand() {
       "validate", "check the specs at a revision (0 valid, 1 invalid, 2 error)",
       [](CLI::App* sub, const GlobalOptions* global, Io* io) {
         sub->footer(
-            "Reads every *.yaml/*.yml under --path in the folder --repo (default: .) and checks\n"
+            "Reads every *.yaml/*.yml under --path in the repository --repo (default: .) at\n"
+            "--rev (default: the branch tip) — committed content only — and checks\n"
             "each gitdisc/v1 PayloadSet against every rule of docs/specs.md. Problems go to\n"
             "stderr as FILE:LINE:COLUMN: error: MESSAGE. -v also lists the sets found and the\n"
             "YAML documents that are not specs; -o json prints one JSON object instead.\n"
