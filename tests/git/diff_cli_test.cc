@@ -194,11 +194,22 @@ TEST_F(DiffCliTest, SpecPathInsideABiggerRepo) {
   EXPECT_NE(r.out.find("^ motd  1 → 2"), std::string::npos) << r.out;
 }
 
-TEST_F(DiffCliTest, WithoutBaseSaysTheFleetModeIsNotBuilt) {
-  Base();
-  CliRun r = Cli({"diff", "--repo", w_.path()});
-  EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.err.find("--base"), std::string::npos);
+TEST_F(DiffCliTest, ValidateReadsCommittedSpecsAndIgnoresUncommittedEdits) {
+  std::string c1 = Base();
+  w_.Write("web.yaml", "this: is not committed\n");
+  CliRun dirty = Cli({"validate", "--repo", w_.path()});
+  EXPECT_EQ(dirty.code, 0) << dirty.err;
+  EXPECT_NE(dirty.err.find("uncommitted"), std::string::npos) << dirty.err;
+
+  w_.Write("web.yaml", "apiVersion: gitdisc/v1\nkind: PayloadSet\nmetadata: {name: Web}\n");
+  std::string c2 = w_.Commit("broken");
+  CliRun broken = Cli({"validate", "--repo", w_.path()});
+  EXPECT_EQ(broken.code, 1) << broken.out << broken.err;
+  EXPECT_NE(broken.err.find("web.yaml:"), std::string::npos) << broken.err;
+  // An older revision is still valid.
+  EXPECT_EQ(Cli({"validate", "--repo", w_.path(), "--rev", c1}).code, 0);
+  EXPECT_EQ(Cli({"validate", "--repo", w_.path(), "--rev", "no-such-rev"}).code, 2);
+  (void)c2;
 }
 
 TEST_F(DiffCliTest, DirtyWorkingTreeIsNotedAndIgnored) {
