@@ -23,10 +23,9 @@ int Print(const reconciler::FleetStatus& status, const GlobalOptions& global, Io
   return kExitOk;
 }
 
-// --connect mode (owned by the reconciler engineer): observe the fleet
-// directly with a dry pass of the controller. NOTE: reconstructed by the
-// daemon engineer after accidentally overwriting the reconciler engineer's
-// uncommitted version of this file; please re-check.
+// --connect mode: observe the fleet directly with a dry pass of the
+// controller (reads the specs at --repo/--rev to know what each VM should
+// have; acts on nothing).
 int StatusFromLibvirt(const GlobalOptions& global, Io* io) {
   auto session = reconciler::OpenFleetSession(global, /*with_source=*/true);
   if (!session.ok()) {
