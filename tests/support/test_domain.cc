@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "base/file_util.h"
+#include "providers/domain_xml.h"
 
 namespace gitdisc::test_support {
 namespace {
@@ -36,32 +37,6 @@ Status LastError(std::string_view what) {
   std::string msg = std::string(what) + ": " + (e && e->message ? e->message : "unknown error");
   if (e && (e->code == VIR_ERR_NO_DOMAIN)) return Status::NotFound(msg);
   return Status::Internal(msg);
-}
-
-std::string XmlEscape(std::string_view in) {
-  std::string out;
-  for (char c : in) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
 }
 
 Status CopyFile(const std::string& from, const std::string& to) {
