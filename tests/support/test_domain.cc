@@ -88,7 +88,9 @@ std::string BuildTestDomainXml(const TestDomainOptions& o, const std::string& na
   if (!kernel_path.empty()) {
     x << "    <kernel>" << XmlEscape(kernel_path) << "</kernel>\n";
     if (!initrd_path.empty()) x << "    <initrd>" << XmlEscape(initrd_path) << "</initrd>\n";
-    std::string cmdline = "console=ttyS0";
+    // no_timer_check: under TCG on a loaded host the kernel's IO-APIC timer
+    // check can fail and panic the boot; panic=1 reboots rather than hangs.
+    std::string cmdline = "console=ttyS0 no_timer_check panic=1";
     if (!o.cmdline_extra.empty()) cmdline += " " + o.cmdline_extra;
     x << "    <cmdline>" << XmlEscape(cmdline) << "</cmdline>\n";
   } else {
