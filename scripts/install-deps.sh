@@ -18,7 +18,7 @@ packages=(
   # daemon tests: the status page in a headless browser
   chromium
   # fuzzing (clang's libFuzzer)
-  clang
+  clang libclang-rt-dev
 )
 
 if [ "$(id -u)" -ne 0 ]; then
