@@ -73,20 +73,6 @@ const char* PayloadSymbol(PayloadState s) {
   return "?";
 }
 
-const char* RolloutTone(RolloutState s) {
-  switch (s) {
-    case RolloutState::kComplete:
-      return "ok";
-    case RolloutState::kProgressing:
-      return "busy";
-    case RolloutState::kHalted:
-      return "bad";
-    case RolloutState::kSuspended:
-      return "idle";
-  }
-  return "idle";
-}
-
 std::string Short(const std::string& rev) { return rev.size() > 12 ? rev.substr(0, 12) : rev; }
 
 std::string UtcTime(int64_t seconds) {

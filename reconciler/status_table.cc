@@ -59,6 +59,8 @@ class Table {
   std::vector<std::pair<int, const char*>> tones_;
 };
 
+}  // namespace
+
 const char* RolloutTone(RolloutState s) {
   switch (s) {
     case RolloutState::kComplete:
@@ -72,8 +74,6 @@ const char* RolloutTone(RolloutState s) {
   }
   return "idle";
 }
-
-}  // namespace
 
 const char* ConditionTone(VmCondition c) {
   switch (c) {

@@ -22,6 +22,8 @@ std::string RenderFleetTable(const FleetStatus& status, bool color);
 // The colour class of a condition: "ok", "busy", "warn", "bad" or "idle";
 // shared by the table and the status page.
 const char* ConditionTone(VmCondition c);
+// The tone of a set's rollout state, in the same vocabulary.
+const char* RolloutTone(RolloutState s);
 
 }  // namespace gitdisc::reconciler
 
