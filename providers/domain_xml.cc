@@ -5,6 +5,8 @@
 
 #include <memory>
 
+#include "base/markup_escape.h"
+
 namespace gitdisc {
 namespace {
 
@@ -98,33 +100,6 @@ DriveInfo DriveFromDisk(const xmlNode* disk) {
 
 }  // namespace
 
-std::string XmlEscape(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  for (char c : in) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 Result<ParsedDomain> ParseDomainXml(std::string_view xml) {
   GITDISC_ASSIGN_OR_RETURN(XmlDoc doc, Parse(xml, "domain XML"));
   const xmlNode* root = xmlDocGetRootElement(doc.get());
@@ -171,7 +146,7 @@ std::string LabelsXml(const std::map<std::string, std::string>& labels) {
   x += kLabelsNamespace;
   x += "\">";
   for (const auto& [k, v] : labels) {
-    x += "<g:label key=\"" + XmlEscape(k) + "\" value=\"" + XmlEscape(v) + "\"/>";
+    x += "<g:label key=\"" + EscapeMarkup(k) + "\" value=\"" + EscapeMarkup(v) + "\"/>";
   }
   x += "</g:labels>";
   return x;
@@ -180,7 +155,7 @@ std::string LabelsXml(const std::map<std::string, std::string>& labels) {
 std::string LabelsMetadataBody(const std::map<std::string, std::string>& labels) {
   std::string x = "<labels>";
   for (const auto& [k, v] : labels) {
-    x += "<label key=\"" + XmlEscape(k) + "\" value=\"" + XmlEscape(v) + "\"/>";
+    x += "<label key=\"" + EscapeMarkup(k) + "\" value=\"" + EscapeMarkup(v) + "\"/>";
   }
   x += "</labels>";
   return x;
@@ -223,9 +198,9 @@ std::string FindDriveAlias(std::string_view xml, std::string_view target) {
 
 std::string CdromDiskXml(const DriveInfo& drive, std::string_view source) {
   std::string x = "<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>";
-  if (!source.empty()) x += "<source file='" + XmlEscape(source) + "'/>";
-  x += "<target dev='" + XmlEscape(drive.target) + "'";
-  if (!drive.bus.empty()) x += " bus='" + XmlEscape(drive.bus) + "'";
+  if (!source.empty()) x += "<source file='" + EscapeMarkup(source) + "'/>";
+  x += "<target dev='" + EscapeMarkup(drive.target) + "'";
+  if (!drive.bus.empty()) x += " bus='" + EscapeMarkup(drive.bus) + "'";
   x += "/><readonly/></disk>";
   return x;
 }

@@ -62,9 +62,6 @@ std::string CdromDiskXml(const DriveInfo& drive, std::string_view source);
 // `target` in a live domain XML; "" when absent.
 std::string FindDriveAlias(std::string_view xml, std::string_view target);
 
-// XML-escapes text for attribute values and element content.
-std::string XmlEscape(std::string_view text);
-
 }  // namespace gitdisc
 
 #endif  // GITDISC_PROVIDERS_DOMAIN_XML_H_

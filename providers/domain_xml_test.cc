@@ -127,7 +127,7 @@ TEST(LabelsXml, WritesTheDesignFormatSortedAndEscaped) {
             "value=\"web\"/></g:labels>");
   EXPECT_EQ(LabelsXml({{"b", "<\"&'>"}, {"a", ""}}),
             "<g:labels xmlns:g=\"urn:gitdisc:labels:1\"><g:label key=\"a\" value=\"\"/>"
-            "<g:label key=\"b\" value=\"&lt;&quot;&amp;&apos;&gt;\"/></g:labels>");
+            "<g:label key=\"b\" value=\"&lt;&quot;&amp;&#39;&gt;\"/></g:labels>");
   EXPECT_EQ(LabelsXml({}), "<g:labels xmlns:g=\"urn:gitdisc:labels:1\"></g:labels>");
 }
 

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <thread>
 
+#include "base/markup_escape.h"
 #include "providers/domain_xml.h"
 
 namespace gitdisc {
@@ -572,7 +573,7 @@ Result<PoolPtr> EnsurePool(virConnectPtr conn, const std::string& uri,
   PoolPtr pool(virStoragePoolLookupByName(conn, kPoolName));
   if (!pool) {
     std::string xml = std::string("<pool type='dir'><name>") + kPoolName + "</name><target><path>" +
-                      XmlEscape(target_dir) +
+                      EscapeMarkup(target_dir) +
                       "</path><permissions><mode>0755</mode></permissions></target></pool>";
     pool.reset(virStoragePoolDefineXML(conn, xml.c_str(), 0));
     if (!pool)
@@ -594,7 +595,7 @@ Result<PoolPtr> EnsurePool(virConnectPtr conn, const std::string& uri,
 }
 
 Result<VolPtr> CreateVolume(virStoragePoolPtr pool, const std::string& name, uint64_t bytes) {
-  std::string xml = "<volume><name>" + XmlEscape(name) + "</name><capacity unit='bytes'>" +
+  std::string xml = "<volume><name>" + EscapeMarkup(name) + "</name><capacity unit='bytes'>" +
                     std::to_string(bytes) +
                     "</capacity><allocation unit='bytes'>0</allocation><target><format "
                     "type='raw'/><permissions><mode>0644</mode></permissions></target></volume>";

@@ -4,6 +4,7 @@
 #include <map>
 #include <vector>
 
+#include "base/markup_escape.h"
 #include "reconciler/status_table.h"
 
 namespace gitdisc::serve {
@@ -92,33 +93,6 @@ std::string Percent(int part, int whole) {
 
 }  // namespace
 
-std::string HtmlEscape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 std::string RenderStatusPage(const FleetStatus& s) {
   std::string h;
   h.reserve(16 << 10);
@@ -126,20 +100,20 @@ std::string RenderStatusPage(const FleetStatus& s) {
        "<meta http-equiv=\"refresh\" content=\"10\">"
        "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
        "<title>gitdisc";
-  if (!s.source.branch.empty()) h += " &middot; " + HtmlEscape(s.source.branch);
+  if (!s.source.branch.empty()) h += " &middot; " + EscapeMarkup(s.source.branch);
   h += "</title><style>";
   h += kStyle;
   h += "</style></head><body>\n";
 
   // Header: where the fleet is going.
   h += "<header><h1>gitdisc</h1><div class=\"meta\">source <code>" +
-       HtmlEscape(s.source.repo.empty() ? "-" : s.source.repo) + "</code>";
-  if (!s.source.branch.empty()) h += " branch <code>" + HtmlEscape(s.source.branch) + "</code>";
+       EscapeMarkup(s.source.repo.empty() ? "-" : s.source.repo) + "</code>";
+  if (!s.source.branch.empty()) h += " branch <code>" + EscapeMarkup(s.source.branch) + "</code>";
   h += "</div><div class=\"meta\">revision <code id=\"revision\">" +
-       HtmlEscape(s.source.revision.empty() ? "-" : Short(s.source.revision)) + "</code>";
+       EscapeMarkup(s.source.revision.empty() ? "-" : Short(s.source.revision)) + "</code>";
   if (s.source.last_valid_revision != s.source.revision) {
     h += " acting on <code id=\"last-valid\">" +
-         HtmlEscape(s.source.last_valid_revision.empty() ? "none"
+         EscapeMarkup(s.source.last_valid_revision.empty() ? "none"
                                                          : Short(s.source.last_valid_revision)) +
          "</code>";
   }
@@ -150,8 +124,8 @@ std::string RenderStatusPage(const FleetStatus& s) {
 
   if (!s.source.spec_errors.empty()) {
     h += "<section class=\"errors\" id=\"spec-errors\"><h2>SpecInvalid at " +
-         HtmlEscape(Short(s.source.revision)) + "</h2><pre>";
-    for (const auto& e : s.source.spec_errors) h += HtmlEscape(e) + "\n";
+         EscapeMarkup(Short(s.source.revision)) + "</h2><pre>";
+    for (const auto& e : s.source.spec_errors) h += EscapeMarkup(e) + "\n";
     h += "</pre></section>\n";
   }
 
@@ -161,7 +135,7 @@ std::string RenderStatusPage(const FleetStatus& s) {
     if (count == 0) continue;
     auto cond = reconciler::ParseVmCondition(name);
     const char* tone = cond.ok() ? reconciler::ConditionTone(*cond) : "idle";
-    h += "<span class=\"badge " + std::string(tone) + "\">" + HtmlEscape(name) + " " +
+    h += "<span class=\"badge " + std::string(tone) + "\">" + EscapeMarkup(name) + " " +
          std::to_string(count) + "</span>";
   }
   if (s.vms.empty()) h += "<span class=\"msg\">no VMs found</span>";
@@ -174,7 +148,7 @@ std::string RenderStatusPage(const FleetStatus& s) {
          "</tr>\n";
     for (const SetStatus& set : s.sets) {
       int total = static_cast<int>(set.selected.size());
-      h += "<tr><td>" + HtmlEscape(set.name) +
+      h += "<tr><td>" + EscapeMarkup(set.name) +
            "</td><td><div class=\"bar\"><span class=\"ok\" "
            "style=\"width:" +
            Percent(set.ready, total) +
@@ -187,7 +161,7 @@ std::string RenderStatusPage(const FleetStatus& s) {
            "/" + std::to_string(total) + "</td><td>" + std::to_string(set.failed) + "</td><td>" +
            std::to_string(set.in_flight) + "</td><td><span class=\"badge " +
            RolloutTone(set.rollout) + "\">" + RolloutStateName(set.rollout) +
-           "</span></td><td class=\"msg\">" + HtmlEscape(set.message) + "</td></tr>\n";
+           "</span></td><td class=\"msg\">" + EscapeMarkup(set.message) + "</td></tr>\n";
     }
     h += "</table></section>\n";
   }
@@ -205,12 +179,12 @@ std::string RenderStatusPage(const FleetStatus& s) {
   }
   h += "<section><h2>VMs &times; payloads</h2><table id=\"matrix\"><tr><th>VM</th><th>Host</th>"
        "<th>Condition</th>";
-  for (const auto& c : columns) h += "<th>" + HtmlEscape(c) + "</th>";
+  for (const auto& c : columns) h += "<th>" + EscapeMarkup(c) + "</th>";
   h += "<th>Message</th></tr>\n";
   for (const VmStatus& v : s.vms) {
-    h += "<tr data-vm=\"" + HtmlEscape(v.name) + "\"><td><b>" + HtmlEscape(v.name) +
-         "</b></td><td class=\"msg\">" + HtmlEscape(v.host) + "</td><td><span class=\"badge " +
-         reconciler::ConditionTone(v.condition) + "\" title=\"" + HtmlEscape(v.reason) + "\">" +
+    h += "<tr data-vm=\"" + EscapeMarkup(v.name) + "\"><td><b>" + EscapeMarkup(v.name) +
+         "</b></td><td class=\"msg\">" + EscapeMarkup(v.host) + "</td><td><span class=\"badge " +
+         reconciler::ConditionTone(v.condition) + "\" title=\"" + EscapeMarkup(v.reason) + "\">" +
          reconciler::VmConditionName(v.condition) + "</span></td>";
     for (const auto& c : columns) {
       const PayloadStatus* found = nullptr;
@@ -218,17 +192,17 @@ std::string RenderStatusPage(const FleetStatus& s) {
         if (p.name == c) found = &p;
       }
       if (!found) {
-        h += "<td class=\"cell none\" data-payload=\"" + HtmlEscape(c) + "\">&mdash;</td>";
+        h += "<td class=\"cell none\" data-payload=\"" + EscapeMarkup(c) + "\">&mdash;</td>";
         continue;
       }
       h += "<td class=\"cell " + std::string(PayloadTone(found->state)) + "\" data-payload=\"" +
-           HtmlEscape(c) + "\" data-state=\"" + reconciler::PayloadStateName(found->state) +
+           EscapeMarkup(c) + "\" data-state=\"" + reconciler::PayloadStateName(found->state) +
            "\" title=\"" +
-           HtmlEscape(found->name + " " + found->version +
+           EscapeMarkup(found->name + " " + found->version +
                       (found->message.empty() ? "" : ": " + found->message)) +
            "\">" + PayloadSymbol(found->state) + "</td>";
     }
-    h += "<td class=\"msg\">" + HtmlEscape(v.message) + "</td></tr>\n";
+    h += "<td class=\"msg\">" + EscapeMarkup(v.message) + "</td></tr>\n";
   }
   h += "</table>";
   h += "<p class=\"legend msg\"><span class=\"badge ok\">applied</span><span class=\"badge "
@@ -241,9 +215,9 @@ std::string RenderStatusPage(const FleetStatus& s) {
   int shown = 0;
   for (auto it = s.events.rbegin(); it != s.events.rend() && shown < 30; ++it, ++shown) {
     h += "<tr><td>" + UtcTime(it->time_unix) + "</td><td><span class=\"badge " +
-         (it->type == "Warning" ? "warn" : "ok") + "\">" + HtmlEscape(it->type) +
-         "</span></td><td>" + HtmlEscape(it->object) + "</td><td>" + HtmlEscape(it->reason) +
-         "</td><td class=\"msg\">" + HtmlEscape(it->message) + "</td></tr>\n";
+         (it->type == "Warning" ? "warn" : "ok") + "\">" + EscapeMarkup(it->type) +
+         "</span></td><td>" + EscapeMarkup(it->object) + "</td><td>" + EscapeMarkup(it->reason) +
+         "</td><td class=\"msg\">" + EscapeMarkup(it->message) + "</td></tr>\n";
   }
   if (s.events.empty()) h += "<tr><td colspan=\"5\" class=\"msg\">no events yet</td></tr>\n";
   h += "</table></section>\n</main>\n<footer>generated " + UtcTime(s.generated_unix) +

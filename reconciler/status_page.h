@@ -19,9 +19,6 @@ namespace gitdisc::serve {
 
 std::string RenderStatusPage(const reconciler::FleetStatus& status);
 
-// Escapes & < > " ' for text and attribute values.
-std::string HtmlEscape(std::string_view s);
-
 }  // namespace gitdisc::serve
 
 #endif  // GITDISC_RECONCILER_STATUS_PAGE_H_

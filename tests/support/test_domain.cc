@@ -15,7 +15,7 @@
 #include <thread>
 
 #include "base/file_util.h"
-#include "providers/domain_xml.h"
+#include "base/markup_escape.h"
 
 namespace gitdisc::test_support {
 namespace {
@@ -74,25 +74,25 @@ std::string BuildTestDomainXml(const TestDomainOptions& o, const std::string& na
                                const std::string& initrd_path) {
   std::ostringstream x;
   x << "<domain type='qemu'>\n"
-    << "  <name>" << XmlEscape(name) << "</name>\n"
+    << "  <name>" << EscapeMarkup(name) << "</name>\n"
     << "  <memory unit='MiB'>" << o.memory_mib << "</memory>\n"
     << "  <vcpu>1</vcpu>\n";
   if (!o.labels.empty()) {
     x << "  <metadata>\n    <g:labels xmlns:g='urn:gitdisc:labels:1'>\n";
     for (const auto& [k, v] : o.labels) {
-      x << "      <g:label key='" << XmlEscape(k) << "' value='" << XmlEscape(v) << "'/>\n";
+      x << "      <g:label key='" << EscapeMarkup(k) << "' value='" << EscapeMarkup(v) << "'/>\n";
     }
     x << "    </g:labels>\n  </metadata>\n";
   }
   x << "  <os>\n    <type arch='x86_64' machine='pc'>hvm</type>\n";
   if (!kernel_path.empty()) {
-    x << "    <kernel>" << XmlEscape(kernel_path) << "</kernel>\n";
-    if (!initrd_path.empty()) x << "    <initrd>" << XmlEscape(initrd_path) << "</initrd>\n";
+    x << "    <kernel>" << EscapeMarkup(kernel_path) << "</kernel>\n";
+    if (!initrd_path.empty()) x << "    <initrd>" << EscapeMarkup(initrd_path) << "</initrd>\n";
     // no_timer_check: under TCG on a loaded host the kernel's IO-APIC timer
     // check can fail and panic the boot; panic=1 reboots rather than hangs.
     std::string cmdline = "console=ttyS0 no_timer_check panic=1";
     if (!o.cmdline_extra.empty()) cmdline += " " + o.cmdline_extra;
-    x << "    <cmdline>" << XmlEscape(cmdline) << "</cmdline>\n";
+    x << "    <cmdline>" << EscapeMarkup(cmdline) << "</cmdline>\n";
   } else {
     // No OS: SeaBIOS finds nothing to boot. Without this it would reboot
     // every 60 s and probe (open/close) the CD-ROM trays again each time.
@@ -109,7 +109,7 @@ std::string BuildTestDomainXml(const TestDomainOptions& o, const std::string& na
     std::string src = i < static_cast<int>(o.cdrom_sources.size()) ? o.cdrom_sources[i] : "";
     x << "    <disk type='file' device='cdrom'>\n"
       << "      <driver name='qemu' type='raw'/>\n";
-    if (!src.empty()) x << "      <source file='" << XmlEscape(src) << "'/>\n";
+    if (!src.empty()) x << "      <source file='" << EscapeMarkup(src) << "'/>\n";
     x << "      <target dev='" << kTargets[i] << "' bus='ide'/>\n"
       << "      <readonly/>\n"
       << "    </disk>\n";
@@ -120,11 +120,11 @@ std::string BuildTestDomainXml(const TestDomainOptions& o, const std::string& na
       << "    </channel>\n";
   }
   x << "    <serial type='file'>\n"
-    << "      <source path='" << XmlEscape(console_log) << "'/>\n"
+    << "      <source path='" << EscapeMarkup(console_log) << "'/>\n"
     << "      <target port='0'/>\n"
     << "    </serial>\n"
     << "    <console type='file'>\n"
-    << "      <source path='" << XmlEscape(console_log) << "'/>\n"
+    << "      <source path='" << EscapeMarkup(console_log) << "'/>\n"
     << "      <target type='serial' port='0'/>\n"
     << "    </console>\n"
     << "    <memballoon model='none'/>\n"
