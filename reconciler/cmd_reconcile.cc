@@ -9,6 +9,7 @@
 
 #include "reconciler/commands.h"
 #include "reconciler/fleet_session.h"
+#include "reconciler/status_table.h"
 #include "specs/duration.h"
 
 namespace gitdisc::cli {
@@ -58,7 +59,7 @@ Command ReconcileCommand() {
                                         {"status", reconciler::ToJson(c.Status())}};
                        io->out << j.dump(2) << "\n";
                      } else {
-                       reconciler::PrintStatusText(io->out, c.Status(), io->out_is_tty);
+                       io->out << reconciler::RenderFleetTable(c.Status(), io->out_is_tty);
                        io->out << (converged     ? "converged"
                                    : pass->stuck ? "not converged: blocked"
                                                  : "not converged: timed out")

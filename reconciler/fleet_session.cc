@@ -111,51 +111,6 @@ void PrintPlanText(std::ostream& out, const Plan& plan, const DesiredBuild& desi
       << "\n";
 }
 
-void PrintStatusText(std::ostream& out, const FleetStatus& status, bool color) {
-  if (!status.source.revision.empty()) {
-    out << "revision " << Short(status.source.revision);
-    if (status.source.last_valid_revision != status.source.revision) {
-      out << " (acting on " << Short(status.source.last_valid_revision) << ")";
-    }
-    out << "\n";
-  }
-  for (const std::string& e : status.source.spec_errors) out << e << "\n";
-  std::vector<std::vector<std::string>> rows = {
-      {"VM", "HOST", "POWER", "CONDITION", "PAYLOADS", "DISC", "MESSAGE"}};
-  for (const VmStatus& v : status.vms) {
-    int applied = 0;
-    for (const PayloadStatus& p : v.payloads) applied += p.state == PayloadState::kApplied;
-    rows.push_back({v.name, v.host, v.power, VmConditionName(v.condition),
-                    std::to_string(applied) + "/" + std::to_string(v.payloads.size()),
-                    v.disc_inserted.empty() ? "-" : Short(v.disc_inserted), v.message});
-  }
-  std::vector<size_t> w(rows[0].size(), 0);
-  for (const auto& r : rows) {
-    for (size_t i = 0; i < r.size(); ++i) w[i] = std::max(w[i], r[i].size());
-  }
-  for (size_t ri = 0; ri < rows.size(); ++ri) {
-    const auto& r = rows[ri];
-    for (size_t i = 0; i < r.size(); ++i) {
-      std::string cell = r[i];
-      bool cond = i == 3 && ri > 0;
-      const char* col =
-          !cond             ? ""
-          : cell == "Ready" ? "\033[32m"
-          : (cell == "Failed" || cell == "Halted" || cell == "DriveBusy" || cell == "Conflict")
-              ? "\033[31m"
-              : "\033[33m";
-      out << Color(color && cond, col) << cell << Color(color && cond, "\033[0m");
-      if (i + 1 < r.size()) out << std::string(w[i] - cell.size() + 2, ' ');
-    }
-    out << "\n";
-  }
-  for (const SetStatus& s : status.sets) {
-    out << "set " << s.name << ": " << RolloutStateName(s.rollout) << " (" << s.ready << "/"
-        << s.selected.size() << " ready, " << s.failed << " failed, " << s.in_flight
-        << " in flight)\n";
-  }
-}
-
 int RunFleetDiff(const cli::GlobalOptions& global, cli::Io& io) {
   auto session = OpenFleetSession(global, /*with_source=*/true);
   if (!session.ok()) {

@@ -43,9 +43,6 @@ Result<std::unique_ptr<FleetSession>> OpenFleetSession(const cli::GlobalOptions&
 void PrintPlanText(std::ostream& out, const Plan& plan, const DesiredBuild& desired,
                    const iso::IsoCache* cache, bool color);
 
-// Prints the fleet table.
-void PrintStatusText(std::ostream& out, const FleetStatus& status, bool color);
-
 // `gitdisc diff` in fleet mode (no --base): exit 0 in sync, 1 changes
 // pending, 2 error. The hook cmd_diff.cc calls.
 int RunFleetDiff(const cli::GlobalOptions& global, cli::Io& io);
