@@ -364,9 +364,10 @@ void Controller::WriteStatus(const PassResult& pass, const std::vector<Observati
   ready_ = true;
 }
 
-Result<PassResult> Controller::RunUntilConverged(std::chrono::steady_clock::time_point deadline) {
+Result<PassResult> Controller::RunUntilConverged(std::chrono::steady_clock::time_point deadline,
+                                                 const std::string& rev) {
   for (;;) {
-    GITDISC_ASSIGN_OR_RETURN(PassResult pass, RunPass(/*execute=*/true));
+    GITDISC_ASSIGN_OR_RETURN(PassResult pass, RunPass(/*execute=*/true, rev));
     if (pass.converged) {
       // One more observation: the eject of the last pass must show, and the
       // ledgers must confirm (the plan of a fresh pass is in sync).

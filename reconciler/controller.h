@@ -81,8 +81,11 @@ class Controller final : public ControllerApi {
   // execute false it only plans (`gitdisc diff`).
   Result<PassResult> RunPass(bool execute, const std::string& rev = "");
 
-  // 0-like result: converged true; stuck or deadline: converged false.
-  Result<PassResult> RunUntilConverged(std::chrono::steady_clock::time_point deadline);
+  // Passes until converged (converged true) or stuck or past the deadline
+  // (converged false), at the newest valid revision, or at `rev` when not
+  // empty (`gitdisc reconcile --rev`: resolved once per pass like RunPass).
+  Result<PassResult> RunUntilConverged(std::chrono::steady_clock::time_point deadline,
+                                       const std::string& rev = "");
 
   // Background loop for the daemon.
   void Start();

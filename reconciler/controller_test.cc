@@ -267,6 +267,30 @@ TEST_F(ControllerTest, NewCommitReappliesOnlyTheChangedPayloadWhereSelected) {
   ExpectAllDrivesEmpty();
 }
 
+TEST_F(ControllerTest, ReconcileAtAnOlderRevisionAppliesThatRevisionNotTheTip) {
+  std::string first = Sh("cd " + repo_ + " && git rev-parse --short HEAD");
+  first.pop_back();  // newline
+  Script("pg", "2", 0);
+  Commit("bump pg");
+  auto pass = controller_->RunUntilConverged(
+      std::chrono::steady_clock::now() + std::chrono::minutes(5), first);
+  ASSERT_TRUE(pass.ok()) << pass.status().ToString();
+  EXPECT_TRUE(pass->converged);
+  EXPECT_EQ(pass->plan.revision.rfind(first, 0), 0u) << pass->plan.revision;
+  EXPECT_EQ(LogLines("pg v1"), 1);
+  EXPECT_EQ(LogLines("pg v2"), 0) << "the tip is not what was asked for";
+
+  // The tip, afterwards, is an upgrade of pg only.
+  auto tip = Converge();
+  ASSERT_TRUE(tip.ok()) << tip.status().ToString();
+  EXPECT_EQ(LogLines("pg v2"), 1);
+  EXPECT_EQ(LogLines("motd v1"), 2);
+
+  auto unknown = controller_->RunUntilConverged(
+      std::chrono::steady_clock::now() + std::chrono::minutes(1), "no-such-rev");
+  EXPECT_FALSE(unknown.ok()) << "an unknown --rev is an error, not the tip";
+}
+
 TEST_F(ControllerTest, FailingPayloadMarksTheVmFailedAndHaltsTheSet) {
   Script("motd", "1", 3);
   Commit("break motd");
