@@ -53,51 +53,11 @@ chmod 0755 "$demo"
 install -m 0644 "$build_dir/guest/vmlinuz" "$demo/vmlinuz"
 install -m 0644 "$build_dir/guest/initrd.img" "$demo/initrd.img"
 
+# shellcheck source=guest-domain.sh
+source scripts/guest-domain.sh
 define_vm() {  # name role
   local name=$1 role=$2
-  cat > "$demo/$name.xml" <<XML
-<domain type='qemu'>
-  <name>$name</name>
-  <memory unit='MiB'>192</memory>
-  <vcpu>1</vcpu>
-  <metadata>
-    <g:labels xmlns:g='urn:gitdisc:labels:1'>
-      <g:label key='role' value='$role'/>
-      <g:label key='env' value='demo'/>
-    </g:labels>
-  </metadata>
-  <!-- no_timer_check: under TCG on a busy host the kernel's IO-APIC timer
-       check can fail and panic; panic=1 reboots instead of hanging. -->
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-    <kernel>$demo/vmlinuz</kernel>
-    <initrd>$demo/initrd.img</initrd>
-    <cmdline>console=ttyS0 quiet no_timer_check panic=1</cmdline>
-  </os>
-  <on_poweroff>destroy</on_poweroff>
-  <on_reboot>restart</on_reboot>
-  <on_crash>destroy</on_crash>
-  <devices>
-    <disk type='file' device='cdrom'>
-      <driver name='qemu' type='raw'/>
-      <target dev='hdc' bus='ide'/>
-      <readonly/>
-    </disk>
-    <channel type='unix'>
-      <target type='virtio' name='org.gitdisc.agent.0'/>
-    </channel>
-    <serial type='file'>
-      <source path='$demo/$name.console.log'/>
-      <target port='0'/>
-    </serial>
-    <console type='file'>
-      <source path='$demo/$name.console.log'/>
-      <target type='serial' port='0'/>
-    </console>
-    <memballoon model='none'/>
-  </devices>
-</domain>
-XML
+  guest_domain_xml "$name" "$demo" "role=$role env=demo" yes > "$demo/$name.xml"
   virsh -q -c "$uri" define "$demo/$name.xml" >/dev/null
   virsh -q -c "$uri" start "$name" >/dev/null
   echo "demo: started $name (role=$role), console in $demo/$name.console.log"

@@ -15,6 +15,8 @@ packages=(
   # tests: independent ISO readers, a real hypervisor and a tiny guest
   xorriso genisoimage libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils
   linux-image-amd64 busybox-static cpio kmod
+  # end-to-end scripts: JSON output (jq), a loopback TCP endpoint for libvirtd (socat)
+  jq socat
   # daemon tests: the status page in a headless browser
   chromium
   # fuzzing (clang's libFuzzer)

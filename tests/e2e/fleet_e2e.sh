@@ -14,87 +14,15 @@
 #
 # Usage: fleet_e2e.sh GITDISC_BINARY GUEST_DIR SOURCE_DIR   (as root)
 set -euo pipefail
-gitdisc=${1:?gitdisc binary}
-guest_dir=${2:?guest image dir}
-src=${3:?source dir}
-uri=qemu:///system
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+e2e_setup "$@"
 
-bash "$src/scripts/start-libvirtd.sh"
-
-work=$(mktemp -d /tmp/gitdisc-e2e-XXXXXX)
-chmod 0755 "$work"
 prefix="gitdisc-test-$$-e2e"
 vms=("$prefix-web-1" "$prefix-web-2" "$prefix-db-1")
 outsider="gitdisc-test-$$-outsider"
 all=("${vms[@]}" "$outsider")
-failures=0
-checks=0
 
-cleanup() {
-  for vm in "${all[@]}"; do
-    virsh -q -c "$uri" destroy "$vm" >/dev/null 2>&1 || true
-    virsh -q -c "$uri" undefine "$vm" >/dev/null 2>&1 || true
-  done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-check() {  # description, then a command that must succeed
-  local what=$1
-  shift
-  checks=$((checks + 1))
-  if "$@"; then
-    echo "ok   - $what"
-  else
-    echo "FAIL - $what"
-    failures=$((failures + 1))
-  fi
-}
-
-install -m 0644 "$guest_dir/vmlinuz" "$work/vmlinuz"
-install -m 0644 "$guest_dir/initrd.img" "$work/initrd.img"
-
-define_vm() {  # name role(or "") channel(yes/no)
-  local name=$1 role=$2 channel=$3 labels="" chan=""
-  if [ -n "$role" ]; then
-    labels="<metadata><g:labels xmlns:g='urn:gitdisc:labels:1'><g:label key='role' value='$role'/></g:labels></metadata>"
-  fi
-  if [ "$channel" = yes ]; then
-    chan="<channel type='unix'><target type='virtio' name='org.gitdisc.agent.0'/></channel>"
-  fi
-  cat > "$work/$name.xml" <<XML
-<domain type='qemu'>
-  <name>$name</name>
-  <memory unit='MiB'>192</memory>
-  <vcpu>1</vcpu>
-  $labels
-  <!-- no_timer_check: under TCG on a busy host the kernel's IO-APIC timer
-       check can fail and panic; panic=1 reboots instead of hanging. -->
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-    <kernel>$work/vmlinuz</kernel>
-    <initrd>$work/initrd.img</initrd>
-    <cmdline>console=ttyS0 quiet no_timer_check panic=1</cmdline>
-  </os>
-  <on_poweroff>destroy</on_poweroff>
-  <on_reboot>restart</on_reboot>
-  <on_crash>destroy</on_crash>
-  <devices>
-    <disk type='file' device='cdrom'>
-      <driver name='qemu' type='raw'/>
-      <target dev='hdc' bus='ide'/>
-      <readonly/>
-    </disk>
-    $chan
-    <serial type='file'><source path='$work/$name.console.log'/><target port='0'/></serial>
-    <console type='file'><source path='$work/$name.console.log'/><target type='serial' port='0'/></console>
-    <memballoon model='none'/>
-  </devices>
-</domain>
-XML
-  virsh -q -c "$uri" define "$work/$name.xml" >/dev/null
-  virsh -q -c "$uri" start "$name" >/dev/null
-}
 define_vm "$prefix-web-1" web yes
 define_vm "$prefix-web-2" web yes
 define_vm "$prefix-db-1" db yes
@@ -106,8 +34,6 @@ repo="$work/fleet"
 cp -r "$src/examples/fleet" "$repo"
 sed -i "s|names: \\[\"\\*\"\\]|names: [\"$prefix-*\"]|" "$repo/baseline.yaml"
 grep -q "$prefix-\\*" "$repo/baseline.yaml"
-export GIT_AUTHOR_NAME=e2e GIT_AUTHOR_EMAIL=e2e@gitdisc.invalid
-export GIT_COMMITTER_NAME=e2e GIT_COMMITTER_EMAIL=e2e@gitdisc.invalid
 git -C "$repo" -c init.defaultBranch=main init -q
 git -C "$repo" add -A
 git -C "$repo" commit -qm "fleet"
@@ -115,30 +41,7 @@ git -C "$repo" commit -qm "fleet"
 state="$work/state"
 common=(--repo "$repo" --connect "$uri" --state-dir "$state")
 
-for vm in "${vms[@]}"; do
-  for _ in $(seq 1 600); do
-    grep -aq "gitdisc-agent: listening" "$work/$vm.console.log" 2>/dev/null && break
-    sleep 0.5
-  done
-  check "$vm: agent started in the guest" grep -aq "gitdisc-agent: listening" "$work/$vm.console.log"
-done
-
-console_count() {  # vm, text → number of console lines containing text
-  grep -ac "$2" "$work/$1.console.log" || true
-}
-drive_empty() {  # vm → the CD-ROM drive holds no media
-  [ "$(virsh -q -c "$uri" domblklist "$1" | awk '$1 == "hdc" {print $2}')" = "-" ]
-}
-run_gitdisc() {  # expected-exit log-name args...
-  local want=$1 log=$2 rc=0
-  shift 2
-  "$gitdisc" "$@" > "$work/$log" 2>&1 || rc=$?
-  if [ "$rc" != "$want" ]; then
-    echo "gitdisc $* exited $rc, expected $want; output:"
-    sed 's/^/    /' "$work/$log"
-    return 1
-  fi
-}
+for vm in "${vms[@]}"; do wait_agent "$vm"; done
 
 # 1. Plan, converge, effects.
 check "diff before the first reconcile exits 1 (changes pending)" \
@@ -217,5 +120,4 @@ check "the VM with foreign media is reported DriveBusy" grep -q DriveBusy "$work
 check "the foreign disc is still in its drive" \
   test "$(virsh -q -c "$uri" domblklist "$prefix-db-1" | awk '$1 == "hdc" {print $2}')" = "$foreign"
 
-echo "$((checks - failures)) passed, $failures failed"
-[ "$failures" -eq 0 ]
+e2e_finish
