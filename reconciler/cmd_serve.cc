@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <ostream>
@@ -77,7 +78,25 @@ int RunServe(const std::string& config_path, const std::string& log_format, int 
   session_options.path = config.source.path == "." ? "" : config.source.path;
   session_options.connect = config.connections;
   session_options.state_dir = config.state_dir;
-  auto session = reconciler::OpenFleetSession(session_options, /*with_source=*/true);
+  serve::MetricsRegistry registry;
+  serve::GitdiscMetrics metrics(&registry);
+  reconciler::ControllerOptions controller_options;
+  controller_options.hooks.pass_finished = [&metrics](double seconds) {
+    metrics.reconcile_duration.Observe(seconds);
+  };
+  controller_options.hooks.first_insert = [&log](const std::string& vm, const std::string& rev,
+                                                 const std::string& trigger, double seconds) {
+    char ms[32];
+    std::snprintf(ms, sizeof ms, "%.0f", seconds * 1000);
+    log.Info("first disc of a new revision inserted",
+             {{"vm", vm}, {"revision", rev}, {"trigger", trigger}, {"since_trigger_ms", ms}});
+  };
+  controller_options.progress = [&log](const std::string& vm, const std::string& step,
+                                       const std::string& detail) {
+    log.Info(step, {{"vm", vm}, {"detail", detail}});
+  };
+  auto session =
+      reconciler::OpenFleetSession(session_options, /*with_source=*/true, controller_options);
   if (!session.ok()) {
     log.Error("cannot start the controller", {{"error", session.status().message()}});
     return kExitError;
@@ -85,8 +104,6 @@ int RunServe(const std::string& config_path, const std::string& log_format, int 
   // Owned until exit; leaked on a grace timeout (see Daemon::Run).
   auto* controller = new SessionController(std::move(session).value());
 
-  serve::MetricsRegistry registry;
-  serve::GitdiscMetrics metrics(&registry);
   serve::HttpServer http(serve::HttpServerOptions::FromConfig(config), controller->api(), &registry,
                          &metrics, &log);
   serve::DaemonOptions daemon_options;

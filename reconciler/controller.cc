@@ -1,6 +1,7 @@
 #include "reconciler/controller.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <random>
 
 #include "reconciler/bundle_builder.h"
@@ -147,16 +148,21 @@ void Controller::AddEvent(const std::string& type, const std::string& object,
   events_.Add({Unix(clock_), type, object, reason, message});
 }
 
-Result<std::shared_ptr<const specs::Snapshot>> Controller::SnapshotAt(const std::string& rev) {
+Result<std::shared_ptr<const specs::Snapshot>> Controller::SnapshotAt(
+    const std::string& rev, std::optional<Trigger>* trigger) {
   if (!rev.empty()) {
     GITDISC_ASSIGN_OR_RETURN(auto snap, source_->Load(rev));
     return snap;
   }
   bool poll;
   {
+    // The trigger goes with the poll it asked for, so a pass that began
+    // before a webhook never spends that webhook's trigger.
     std::lock_guard<std::mutex> l(mu_);
     poll = source_dirty_;
     source_dirty_ = false;
+    trigger->swap(trigger_);
+    trigger_.reset();
   }
   GITDISC_ASSIGN_OR_RETURN(specs::SourceState st, poll ? source_->Poll() : source_->State());
   SourceStatus ss;
@@ -188,7 +194,14 @@ Result<std::shared_ptr<const specs::Snapshot>> Controller::SnapshotAt(const std:
 Result<PassResult> Controller::RunPass(bool execute, const std::string& rev) {
   std::lock_guard<std::mutex> pass_lock(pass_mu_);
   auto started = clock_->Now();
-  GITDISC_ASSIGN_OR_RETURN(auto snap, SnapshotAt(rev));
+  std::optional<Trigger> trigger;
+  auto snap_or = SnapshotAt(rev, &trigger);
+  if (!execute && trigger) {
+    // A dry run (diff, /api/v1/plan) hands the trigger on to the next reconcile.
+    std::lock_guard<std::mutex> l(mu_);
+    if (!trigger_) trigger_ = std::move(trigger);
+  }
+  GITDISC_ASSIGN_OR_RETURN(auto snap, std::move(snap_or));
   GITDISC_ASSIGN_OR_RETURN(std::vector<VmInfo> inventory, provider_->ListVms());
   PassResult pass;
   GITDISC_ASSIGN_OR_RETURN(pass.desired, AssembleDesired(*snap, inventory));
@@ -232,6 +245,21 @@ Result<PassResult> Controller::RunPass(bool execute, const std::string& rev) {
   pass.plan = MakePlan(pass.desired.state, observed, {options_.retry_failed});
 
   if (execute) {
+    {
+      // A trigger that led this pass to a new revision starts its clock
+      // towards the first insert; one that found nothing new is spent.
+      std::lock_guard<std::mutex> l(mu_);
+      if (pass.plan.revision != last_revision_ && trigger) {
+        awaiting_first_insert_ = Trigger{trigger->reason, trigger->at, pass.plan.revision};
+      }
+      last_revision_ = pass.plan.revision;
+    }
+    // "apply" right after an insert: the moment the first disc went in.
+    ProgressFn progress = [this](const std::string& vm, const std::string& step,
+                                 const std::string& detail) {
+      if (step == "apply") NoteApplySent(vm);
+      if (options_.progress) options_.progress(vm, step, detail);
+    };
     CacheImages images(cache_, snap, &pass.desired, Roots(),
                        [this](const std::string& d, bool built) {
                          if (built) {
@@ -256,7 +284,7 @@ Result<PassResult> Controller::RunPass(bool execute, const std::string& rev) {
       threads.emplace_back([&, ob, &vp = pass.plan.vms[i]] {
         auto res = Execute(vp, *provider_, ob->agent.get(), images,
                            ApplyTimeout(pass.desired, vp.key, options_.exec.apply_margin),
-                           options_.exec, options_.progress);
+                           options_.exec, progress);
         std::lock_guard<std::mutex> l(mu_);
         if (!res.ok()) {
           std::lock_guard<std::mutex> rl(result_mu);
@@ -302,14 +330,30 @@ Result<PassResult> Controller::RunPass(bool execute, const std::string& rev) {
   pass.converged = pass.plan.InSync();
   pass.stuck = !pass.converged && !any_actionable && !any_moving;
 
+  double seconds = std::chrono::duration<double>(clock_->Now() - started).count();
   {
     std::lock_guard<std::mutex> l(mu_);
     ++counters_.reconciles_total;
-    counters_.reconcile_seconds_sum +=
-        std::chrono::duration<double>(clock_->Now() - started).count();
+    counters_.reconcile_seconds_sum += seconds;
   }
+  if (execute && options_.hooks.pass_finished) options_.hooks.pass_finished(seconds);
   WriteStatus(pass, obs);
   return pass;
+}
+
+void Controller::NoteApplySent(const std::string& vm) {
+  std::optional<Trigger> t;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    t.swap(awaiting_first_insert_);
+  }
+  if (!t) return;
+  double seconds = std::chrono::duration<double>(clock_->Now() - t->at).count();
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", seconds);
+  AddEvent("Normal", "vm/" + vm, "FirstInsert",
+           "first disc of " + t->revision.substr(0, 12) + " in " + buf + " s after " + t->reason);
+  if (options_.hooks.first_insert) options_.hooks.first_insert(vm, t->revision, t->reason, seconds);
 }
 
 void Controller::WriteStatus(const PassResult& pass, const std::vector<Observation>& obs) {
@@ -396,6 +440,7 @@ void Controller::EnqueueAll(std::string_view reason) {
 void Controller::NotifySourceChanged(std::string_view reason) {
   AddEvent("Normal", "source", "SourceChanged", std::string(reason));
   std::lock_guard<std::mutex> l(mu_);
+  if (!trigger_) trigger_ = Trigger{std::string(reason), clock_->Now(), ""};
   source_dirty_ = true;
   wake_ = true;
   cv_.notify_all();

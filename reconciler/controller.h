@@ -27,6 +27,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -44,6 +45,19 @@
 
 namespace gitdisc::reconciler {
 
+// What the daemon's metrics and log want to know; every hook is optional and
+// is called from the controller's threads (keep them quick, thread-safe).
+struct ControllerHooks {
+  // After every executing pass that ran to the end (gitdisc_reconcile_duration_seconds).
+  std::function<void(double seconds)> pass_finished;
+  // The first disc of a new revision went in (and its apply was sent):
+  // `seconds` since the trigger that found the revision — "webhook github",
+  // "poll", "api"... (DESIGN.md §9: webhook to first insert).
+  std::function<void(const std::string& vm, const std::string& revision,
+                     const std::string& trigger, double seconds)>
+      first_insert;
+};
+
 struct ControllerOptions {
   // Extra folders whose <digest>.iso images are ours (remote pool folders);
   // the cache folder is always one.
@@ -60,6 +74,7 @@ struct ControllerOptions {
   std::chrono::seconds backoff_base{10};
   std::chrono::seconds backoff_max{600};
   ProgressFn progress;  // one call per step per VM
+  ControllerHooks hooks;
 };
 
 struct PassResult {
@@ -101,11 +116,22 @@ class Controller final : public ControllerApi {
   std::vector<std::string> Roots() const;
 
  private:
-  Result<std::shared_ptr<const specs::Snapshot>> SnapshotAt(const std::string& rev);
+  // What made the controller look at the source, and when (first_insert).
+  struct Trigger {
+    std::string reason;
+    Clock::TimePoint at;
+    std::string revision;  // once a pass found a new revision through it
+  };
+
+  // The snapshot at `rev`, or at the newest valid revision (polling first
+  // when a trigger asked for it; `trigger` receives that trigger).
+  Result<std::shared_ptr<const specs::Snapshot>> SnapshotAt(const std::string& rev,
+                                                           std::optional<Trigger>* trigger);
   void Loop();
   void AddEvent(const std::string& type, const std::string& object, const std::string& reason,
                 const std::string& message);
   void WriteStatus(const PassResult& pass, const std::vector<Observation>& obs);
+  void NoteApplySent(const std::string& vm);
 
   Provider* provider_;
   specs::Source* source_;
@@ -125,6 +151,12 @@ class Controller final : public ControllerApi {
   bool ready_ = false;
   bool wake_ = false;
   bool source_dirty_ = true;
+  // The first source trigger since the last pass, and, once a pass found a
+  // new revision through it, when that revision's first disc is still to go
+  // in (ControllerHooks::first_insert).
+  std::optional<Trigger> trigger_;
+  std::optional<Trigger> awaiting_first_insert_;
+  std::string last_revision_;
   bool stop_ = false;
   std::condition_variable cv_;
   std::thread thread_;

@@ -157,6 +157,7 @@ spec:
     opts.agent.request_timeout = std::chrono::milliseconds(2000);
     opts.exec.eject_retry_delay = std::chrono::milliseconds(10);
     opts.idle_poll = std::chrono::milliseconds(10);
+    opts.hooks = hooks_;
     opts.progress = [this](const std::string& vm, const std::string& step, const std::string&) {
       std::lock_guard<std::mutex> l(mu_);
       steps_.push_back(vm + ":" + step);
@@ -207,6 +208,7 @@ spec:
   std::vector<std::unique_ptr<ByteStream>> streams_;
   std::vector<std::thread> threads_;
   std::vector<std::string> steps_;
+  ControllerHooks hooks_;
 };
 
 TEST_F(ControllerTest, DiffPlansThenReconcileConvergesAndEjectsEverything) {
@@ -289,6 +291,58 @@ TEST_F(ControllerTest, ReconcileAtAnOlderRevisionAppliesThatRevisionNotTheTip) {
   auto unknown = controller_->RunUntilConverged(
       std::chrono::steady_clock::now() + std::chrono::minutes(1), "no-such-rev");
   EXPECT_FALSE(unknown.ok()) << "an unknown --rev is an error, not the tip";
+}
+
+TEST_F(ControllerTest, HooksSeeEveryExecutingPassAndTheFirstInsertAfterATrigger) {
+  struct Insert {
+    std::string vm, revision, trigger;
+    double seconds;
+  };
+  std::mutex hm;
+  std::vector<double> passes;
+  std::vector<Insert> inserts;
+  hooks_.pass_finished = [&](double s) {
+    std::lock_guard<std::mutex> l(hm);
+    passes.push_back(s);
+  };
+  hooks_.first_insert = [&](const std::string& vm, const std::string& rev, const std::string& why,
+                            double s) {
+    std::lock_guard<std::mutex> l(hm);
+    inserts.push_back({vm, rev, why, s});
+  };
+  OpenController();
+
+  ASSERT_TRUE(controller_->RunPass(/*execute=*/false).ok());
+  EXPECT_TRUE(passes.empty()) << "a dry run (diff, /api/v1/plan) is not a reconcile";
+  ASSERT_TRUE(Converge().ok());
+  EXPECT_FALSE(passes.empty());
+  for (double s : passes) EXPECT_GE(s, 0);
+  EXPECT_TRUE(inserts.empty()) << "the first rollout had no trigger to measure from";
+
+  // A webhook finds a new revision: its first insert is timed, once.
+  Script("pg", "2", 0);
+  Commit("bump pg");
+  std::string head = Sh("cd " + repo_ + " && git rev-parse HEAD");
+  head.pop_back();
+  controller_->NotifySourceChanged("webhook github");
+  controller_->NotifySourceChanged("poll");  // a second trigger before the pass: the first counts
+  ASSERT_TRUE(Converge().ok());
+  ASSERT_EQ(inserts.size(), 1u);
+  EXPECT_EQ(inserts[0].vm, "db-1");
+  EXPECT_EQ(inserts[0].revision, head);
+  EXPECT_EQ(inserts[0].trigger, "webhook github");
+  EXPECT_GE(inserts[0].seconds, 0);
+  bool event = false;
+  for (const auto& e : controller_->Status().events) event |= e.reason == "FirstInsert";
+  EXPECT_TRUE(event);
+
+  // A poll that finds nothing new times nothing, even when a disc goes in later.
+  controller_->NotifySourceChanged("poll");
+  ASSERT_TRUE(Converge().ok());
+  ASSERT_TRUE(provider_->SetLabels(other_, {{"role", "db"}}, {}).ok());
+  ASSERT_TRUE(Converge().ok());
+  EXPECT_EQ(LogLines("pg v2"), 2) << "the relabelled VM got pg";
+  EXPECT_EQ(inserts.size(), 1u);
 }
 
 TEST_F(ControllerTest, FailingPayloadMarksTheVmFailedAndHaltsTheSet) {

@@ -15,10 +15,11 @@ packages=(
   # tests: independent ISO readers, a real hypervisor and a tiny guest
   xorriso genisoimage libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils
   linux-image-amd64 busybox-static cpio kmod
-  # end-to-end scripts: JSON output (jq), a loopback TCP endpoint for libvirtd (socat)
-  jq socat
-  # daemon tests: the status page in a headless browser
-  chromium
+  # end-to-end scripts: JSON (jq), a loopback TCP endpoint for libvirtd (socat), HTTP (curl)
+  jq socat curl
+  # daemon tests: the status page in a headless browser; promtool (only
+  # packaged inside the Prometheus server; its service is not started here)
+  chromium prometheus
   # fuzzing (clang's libFuzzer)
   clang libclang-rt-dev
 )
