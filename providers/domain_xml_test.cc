@@ -171,7 +171,7 @@ TEST(CdromDiskXml, InsertAndEjectKeepTargetAndBus) {
   DriveInfo hdc{"hdc", "ide", "", false};
   EXPECT_EQ(CdromDiskXml(hdc, "/var/lib/gitdisc/isos/ab'c.iso"),
             "<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>"
-            "<source file='/var/lib/gitdisc/isos/ab&apos;c.iso'/>"
+            "<source file='/var/lib/gitdisc/isos/ab&#39;c.iso'/>"
             "<target dev='hdc' bus='ide'/><readonly/></disk>");
   EXPECT_EQ(CdromDiskXml(hdc, ""),
             "<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>"
