@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "base/file_util.h"
+#include "base/symlink_path.h"
 #include "guest/ledger.h"
 #include "guest/line_reader.h"
 #include "guest/payload_runner.h"
@@ -393,6 +394,8 @@ void Agent::State::RunApply(OpRecord op) {
   }
   auto order = RunOrder(manifest, op.payloads);
   if (!order.ok()) return refuse_all(order.status().message());
+  for (const auto& name : op.payloads) op.digests[name] = manifest.FindPayload(name)->digest;
+  Save(op);  // before anything runs (see OpRecord::digests)
 
   // 3. Every file on the disc is what the manifest says, and nothing else.
   Progress(id, "", "verify", "verifying " + device);
@@ -406,6 +409,23 @@ void Agent::State::RunApply(OpRecord op) {
       }
     }
     return refuse_all("the disc does not match its manifest:" + what);
+  }
+  // Symbolic links stay inside their payload folder. The host checks this
+  // when it reads the payload from Git; a disc that was made elsewhere, or
+  // by a host that was wrong, gets no such promise, so the agent checks again.
+  for (const auto* p : *order) {
+    std::vector<std::pair<std::string, std::string>> links;
+    for (const iso::ManifestFile& f : p->files) {
+      if (!f.is_symlink()) continue;
+      const iso::IsoEntry* e =
+          reader->Find(std::string(iso::kPayloadRoot) + "/" + p->name + "/" + f.path);
+      if (!e) return refuse_all("payload " + p->name + ": " + f.path + " is not on the disc");
+      links.emplace_back(f.path, e->symlink_target);
+    }
+    for (const auto& [link, target] : links) {
+      auto inside = ResolveSymlinkInFolder(link, target, links);
+      if (!inside.ok()) return refuse_all("payload " + p->name + ": " + inside.status().message());
+    }
   }
 
   // 4. Mount read-only; extract with the reader when the kernel cannot.

@@ -247,6 +247,37 @@ TEST_F(AgentTest, TamperedFileOnTheDiscIsRefusedAndNothingRuns) {
   EXPECT_FALSE(PathExists(out_));
 }
 
+TEST_F(AgentTest, SymlinkLeavingItsPayloadFolderIsRefusedAndNothingRuns) {
+  auto link = [](std::string path, std::string target) {
+    iso::BundleFile f;
+    f.path = std::move(path);
+    f.mode = 0777;
+    f.size = target.size();
+    f.symlink_target = std::move(target);
+    return f;
+  };
+  iso::BundlePayload inside = Effect("inside");
+  inside.files.push_back(link("sub/ok", "../install.sh"));
+  iso::BundlePayload outside = Effect("outside");
+  outside.files.push_back(link("passwd", "../../etc/passwd"));
+  std::string digest = Disc({inside, outside});
+
+  DoneEvent ok = ApplyAndWait("op-in", digest, {"inside"});
+  ASSERT_EQ(ok.results.size(), 1u);
+  EXPECT_EQ(ok.results[0].result, Outcome::kOk) << ok.message;
+
+  DoneEvent d = ApplyAndWait("op-out", digest, {"outside"});
+  ASSERT_EQ(d.results.size(), 1u);
+  EXPECT_EQ(d.results[0].result, Outcome::kRefused);
+  EXPECT_NE(d.message.find("leaves the payload folder"), std::string::npos) << d.message;
+  EXPECT_NE(d.message.find("passwd"), std::string::npos) << d.message;
+  EXPECT_TRUE(d.disc_released);
+  auto effects = ReadFile(out_);
+  ASSERT_TRUE(effects.ok());
+  EXPECT_NE(effects->find("inside "), std::string::npos);
+  EXPECT_EQ(effects->find("outside "), std::string::npos) << "nothing of the refused payload ran";
+}
+
 TEST_F(AgentTest, MissingDiscAndMissingPayloadAreRefused) {
   DoneEvent d = ApplyAndWait("op-none", std::string(64, 'a'), {"first"});
   EXPECT_EQ(d.results.at(0).result, Outcome::kRefused);

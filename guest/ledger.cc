@@ -30,7 +30,8 @@ json OpToJson(const OpRecord& op, bool with_tails) {
           {"payloads", op.payloads},     {"state", OpStateName(op.state)},
           {"results", results},          {"disc_released", op.disc_released},
           {"reboot", op.reboot},         {"message", op.message},
-          {"started_at", op.started_at}, {"finished_at", op.finished_at}};
+          {"started_at", op.started_at}, {"finished_at", op.finished_at},
+          {"digests", op.digests}};
 }
 
 Status OpFromJson(const json& j, OpRecord* op) {
@@ -51,6 +52,9 @@ Status OpFromJson(const json& j, OpRecord* op) {
     op->message = j.at("message").get<std::string>();
     op->started_at = j.at("started_at").get<std::string>();
     op->finished_at = j.at("finished_at").get<std::string>();
+    if (j.contains("digests")) {  // absent in ledgers written before it existed
+      op->digests = j.at("digests").get<std::map<std::string, std::string>>();
+    }
   } catch (const json::exception& e) {
     return Status::Corrupt(std::string("ledger: bad op: ") + e.what());
   }
@@ -110,6 +114,7 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir) {
       PayloadResult r;
       r.op_id = op.op_id;
       r.payload = name;
+      if (auto d = op.digests.find(name); d != op.digests.end()) r.digest = d->second;
       r.result = Outcome::kFailed;
       r.output_tail = "interrupted: the agent stopped while this operation was running";
       op.results.push_back(std::move(r));

@@ -21,6 +21,7 @@
 #define GITDISC_GUEST_LEDGER_H_
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,6 +43,11 @@ struct OpRecord {
   std::vector<std::string> payloads;  // as requested
   OpState state = OpState::kRunning;
   std::vector<PayloadResult> results;  // in run order
+  // payload → its digest on the disc, saved once the manifest is verified and
+  // before anything runs: an op interrupted by the agent's death is then
+  // recorded as failed at the right digest, so the host sees the failure and
+  // a retry gets a new op id (Ledger::Open).
+  std::map<std::string, std::string> digests;
   bool disc_released = false;
   bool reboot = false;
   std::string message;

@@ -116,6 +116,7 @@ TEST(Ledger, InterruptedOpIsFinishedAsFailedOnOpen) {
     ASSERT_TRUE(l.ok());
     OpRecord op = Op("op-9", {Ran("op-9", "first", 'a', Outcome::kOk)});
     op.payloads.push_back("second");
+    op.digests = {{"first", std::string(64, 'a')}, {"second", std::string(64, 'b')}};
     op.state = OpState::kRunning;
     op.disc_released = false;
     ASSERT_TRUE((*l)->SaveOp(op).ok());
@@ -130,6 +131,14 @@ TEST(Ledger, InterruptedOpIsFinishedAsFailedOnOpen) {
   EXPECT_EQ(op->results[1].result, Outcome::kFailed);
   EXPECT_NE(op->message.find("interrupted"), std::string::npos);
   EXPECT_TRUE((*l)->IsApplied("first", std::string(64, 'a')));
+  // The failure is in the records at the digest the disc had: the host sees
+  // it (and a retry gets a new op id), rather than a record at no digest.
+  bool recorded = false;
+  for (const auto& r : (*l)->records()) {
+    recorded |= r.payload == "second" && r.digest == std::string(64, 'b') &&
+                r.result == Outcome::kFailed;
+  }
+  EXPECT_TRUE(recorded);
 }
 
 TEST(Ledger, CorruptLedgerIsMovedAsideNotFatal) {

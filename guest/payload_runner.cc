@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -111,6 +112,7 @@ Result<RunOutcome> RunPayloadProcess(const RunSpec& spec) {
     return Status::FromErrno("pipe", e);
   }
 
+  const pid_t agent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) {
     int e = errno;
@@ -120,6 +122,11 @@ Result<RunOutcome> RunPayloadProcess(const RunSpec& spec) {
   if (pid == 0) {
     // Child: async-signal-safe calls only.
     ::setpgid(0, 0);
+    // An agent that dies takes its payload with it: the operation is then
+    // recorded as interrupted (failed), and only a retry — under a new op
+    // id — runs it to the end, instead of an orphan finishing unobserved.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != agent) ::_exit(127);  // it died before the prctl
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 
 #include <fstream>
@@ -48,6 +49,23 @@ void WaitDead(pid_t pid) {
   // The kill is sent before RunPayloadProcess returns; delivery is immediate
   // but the exit is asynchronous, so wait for it without a time assertion.
   while (!Dead(pid)) ::usleep(10'000);
+}
+
+TEST(PayloadRunner, APayloadDoesNotOutliveItsAgent) {
+  TempDir dir;
+  std::string late = dir.path() + "/late";
+  pid_t agent = ::fork();
+  ASSERT_GE(agent, 0);
+  if (agent == 0) {  // the "agent": runs a payload that finishes after a while
+    (void)RunPayloadProcess(Sh("sleep 1; echo done > " + late));
+    ::_exit(0);
+  }
+  ::usleep(300'000);  // the payload is running (sleeping)
+  ::kill(agent, SIGKILL);
+  int status = 0;
+  ::waitpid(agent, &status, 0);
+  ::usleep(1'500'000);  // past the payload's sleep
+  EXPECT_FALSE(PathExists(late)) << "the orphaned payload ran to the end";
 }
 
 TEST(PayloadRunner, CapturesStdoutAndStderrAndExitCode) {

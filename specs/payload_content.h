@@ -74,14 +74,6 @@ std::string ArtifactFileName(const PayloadSource& source);
 // the payload's path/file/url value when known, else at the payload entry.
 Diagnostic LocateError(const Payload& payload, const Status& error);
 
-// Resolves `target` (a symlink stored at `link`, both relative to a folder)
-// lexically inside that folder, following links found in `links` (path →
-// target). Returns the resolved path relative to the folder; kInvalid when it
-// leaves the folder or loops. Exposed for tests.
-Result<std::string> ResolveSymlinkInFolder(
-    std::string_view link, std::string_view target,
-    const std::vector<std::pair<std::string, std::string>>& links);
-
 }  // namespace gitdisc::specs
 
 #endif  // GITDISC_SPECS_PAYLOAD_CONTENT_H_
