@@ -799,10 +799,13 @@ namespace {
 
 // A ByteStream over a non-blocking libvirt stream. virStreamRecv returns -2
 // when no data is buffered; data arrives through the event loop thread, so a
-// read polls with short sleeps until its deadline.
+// read polls with short sleeps until its deadline. A stream whose libvirtd
+// went away (restarted, host down) may keep answering -2, so a waiting read
+// also checks, about once a second, that the connection is still alive.
 class ChannelStream final : public ByteStream {
  public:
-  ChannelStream(StreamPtr st, std::string what) : st_(std::move(st)), what_(std::move(what)) {}
+  ChannelStream(StreamPtr st, ConnPtr conn, std::string what)
+      : st_(std::move(st)), conn_(std::move(conn)), what_(std::move(what)) {}
   ~ChannelStream() override { Close(); }
 
   Result<size_t> Read(char* buf, size_t n, std::chrono::milliseconds timeout) override {
@@ -818,6 +821,12 @@ class ChannelStream final : public ByteStream {
       }
       if (got >= 0) return static_cast<size_t>(got);
       auto now = std::chrono::steady_clock::now();
+      if (now >= next_alive_check_) {
+        next_alive_check_ = now + std::chrono::seconds(1);
+        if (conn_ && virConnectIsAlive(conn_.get()) != 1) {
+          return Status::Unavailable("read " + what_ + ": the connection to libvirtd is closed");
+        }
+      }
       if (now >= deadline) {
         return Status::Timeout("read " + what_ + ": nothing arrived in " +
                                std::to_string(timeout.count()) + " ms");
@@ -865,7 +874,9 @@ class ChannelStream final : public ByteStream {
  private:
   std::mutex mu_;
   StreamPtr st_;
+  ConnPtr conn_;
   const std::string what_;
+  std::chrono::steady_clock::time_point next_alive_check_{};
 };
 
 }  // namespace
@@ -887,8 +898,10 @@ Result<std::unique_ptr<ByteStream>> LibvirtProvider::OpenAgentChannel(const std:
   if (virDomainOpenChannel(dom, kAgentChannelName, st.get(), VIR_DOMAIN_CHANNEL_FORCE) < 0) {
     return LibvirtError("virDomainOpenChannel", ref.name);
   }
+  virConnectRef(ref.conn.get());  // the stream's own reference, for IsAlive
   return std::unique_ptr<ByteStream>(
-      std::make_unique<ChannelStream>(std::move(st), ref.name + " " + kAgentChannelName));
+      std::make_unique<ChannelStream>(std::move(st), ConnPtr(ref.conn.get()),
+                                      ref.name + " " + kAgentChannelName));
 }
 
 // ---------------------------------------------------------------------------

@@ -45,6 +45,7 @@ Command ReconcileCommand() {
           }
           auto& c = *(*session)->controller;
           auto pass = c.RunUntilConverged(std::chrono::steady_clock::now() + *d, global->rev);
+          reconciler::WarnIfFetchFailed(**session, "reconcile", io->err);
           if (!pass.ok()) {
             io->err << "gitdisc reconcile: " << pass.status().message() << "\n";
             return kExitError;

@@ -245,6 +245,7 @@ Result<PassResult> Controller::RunPass(bool execute, const std::string& rev) {
   pass.plan = MakePlan(pass.desired.state, observed, {options_.retry_failed});
 
   if (execute) {
+    ReleaseStalePins(observed);
     {
       // A trigger that led this pass to a new revision starts its clock
       // towards the first insert; one that found nothing new is spent.
@@ -325,7 +326,10 @@ Result<PassResult> Controller::RunPass(bool execute, const std::string& rev) {
       continue;
     }
     if (Actionable(v)) any_actionable = true;
-    if (!Terminal(v.condition)) any_moving = true;
+    // A VM that is shut off or paused waits for an operator, like a Failed
+    // one: reconcile reports it instead of waiting for --timeout.
+    bool powered_off = v.condition == VmCondition::kPending && v.reason == "NotRunning";
+    if (!Terminal(v.condition) && !powered_off) any_moving = true;
   }
   pass.converged = pass.plan.InSync();
   pass.stuck = !pass.converged && !any_actionable && !any_moving;
@@ -339,6 +343,33 @@ Result<PassResult> Controller::RunPass(bool execute, const std::string& rev) {
   if (execute && options_.hooks.pass_finished) options_.hooks.pass_finished(seconds);
   WriteStatus(pass, obs);
   return pass;
+}
+
+void Controller::ReleaseStalePins(const std::vector<ObservedVm>& observed) {
+  auto pins = cache_->ListPins();
+  if (!pins.ok()) {
+    AddEvent("Warning", "controller", "PinsUnreadable", pins.status().message());
+    return;
+  }
+  std::map<std::string, const ObservedVm*> by_key;
+  for (const ObservedVm& vm : observed) by_key[vm.key] = &vm;
+  for (const auto& [digest, owners] : *pins) {
+    for (const std::string& owner : owners) {
+      auto it = by_key.find(owner);
+      // Only a VM seen now, whose agent answers and runs nothing, can be
+      // known not to need the image; a VM on a host that is down keeps it.
+      if (it == by_key.end()) continue;
+      const ObservedVm& vm = *it->second;
+      if (!vm.running || !vm.agent_reachable || (vm.op && vm.op->running)) continue;
+      bool holds = false;
+      for (const ObservedDrive& d : vm.drives) holds |= d.our_bundle == digest;
+      if (holds) continue;
+      if (cache_->Unpin(digest, owner).ok()) {
+        AddEvent("Normal", "vm/" + vm.name, "PinReleased",
+                 "image " + digest.substr(0, 12) + " is no longer in a drive of this VM");
+      }
+    }
+  }
 }
 
 void Controller::NoteApplySent(const std::string& vm) {

@@ -132,6 +132,10 @@ class Controller final : public ControllerApi {
                 const std::string& message);
   void WriteStatus(const PassResult& pass, const std::vector<Observation>& obs);
   void NoteApplySent(const std::string& vm);
+  // Unpins images that VMs seen this pass no longer hold (a controller
+  // killed between an eject and its unpin, media changed by hand), so that
+  // no pin outlives its disc.
+  void ReleaseStalePins(const std::vector<ObservedVm>& observed);
 
   Provider* provider_;
   specs::Source* source_;

@@ -394,5 +394,54 @@ TEST_F(ControllerTest, RestartWithOurDiscInsertedCarriesOnWithoutApplyingTwice) 
   ExpectAllDrivesEmpty();
 }
 
+TEST_F(ControllerTest, ReconcileDoesNotWaitForAShutOffVm) {
+  provider_->SetPowerState(db1_, VmInfo::kShutoff);
+  auto start = std::chrono::steady_clock::now();
+  auto pass = controller_->RunUntilConverged(start + std::chrono::minutes(5));
+  ASSERT_TRUE(pass.ok()) << pass.status().ToString();
+  EXPECT_FALSE(pass->converged);
+  EXPECT_TRUE(pass->stuck) << "nothing moves until someone starts the VM";
+  EXPECT_EQ(pass->plan.Find(db1_)->reason, "NotRunning");
+  EXPECT_EQ(LogLines("motd v1"), 2) << "the running VMs converged first";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::minutes(2));
+}
+
+TEST_F(ControllerTest, NoPinOutlivesItsDiscAfterACrash) {
+  ASSERT_TRUE(Converge().ok());
+  std::string bundle;
+  for (const VmStatus& v : controller_->Status().vms) {
+    if (v.key == db1_) bundle = v.bundle_digest;
+  }
+  ASSERT_FALSE(bundle.empty());
+  auto pinned_for = [&](const std::string& key) {
+    auto pins = cache_->ListPins();
+    EXPECT_TRUE(pins.ok());
+    auto it = pins->find(bundle);
+    return it != pins->end() && std::count(it->second.begin(), it->second.end(), key) > 0;
+  };
+  // Killed after the insert: the disc is in, the pin is held, the work done.
+  ASSERT_TRUE(cache_->Pin(bundle, db1_).ok());
+  provider_->SetDriveSource(db1_, "hdc", cache_->PathFor(bundle));
+  OpenController();
+  ASSERT_TRUE(Converge().ok());
+  ExpectAllDrivesEmpty();
+  EXPECT_FALSE(pinned_for(db1_)) << "the leftover disc was ejected: its pin must go too";
+
+  // Killed between the eject and the unpin: no disc, only the pin.
+  ASSERT_TRUE(cache_->Pin(bundle, db1_).ok());
+  OpenController();
+  ASSERT_TRUE(Converge().ok());
+  EXPECT_FALSE(pinned_for(db1_));
+
+  // A VM whose agent does not answer keeps its pin (it may still read the disc).
+  ASSERT_TRUE(cache_->Pin(bundle, db1_).ok());
+  provider_->SetDriveSource(db1_, "hdc", cache_->PathFor(bundle));
+  provider_->FailNext(FakeProvider::Op::kOpenAgentChannel, db1_, Status::Unavailable("agent down"),
+                      100);
+  OpenController();
+  ASSERT_TRUE(controller_->RunPass(/*execute=*/true).ok());
+  EXPECT_TRUE(pinned_for(db1_));
+}
+
 }  // namespace
 }  // namespace gitdisc::reconciler

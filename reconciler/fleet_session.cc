@@ -111,6 +111,15 @@ void PrintPlanText(std::ostream& out, const Plan& plan, const DesiredBuild& desi
       << "\n";
 }
 
+void WarnIfFetchFailed(FleetSession& session, std::string_view command, std::ostream& err) {
+  if (!session.source) return;
+  const Status& fetch = session.source->repository().fetch_status();
+  if (!fetch.ok()) {
+    err << "gitdisc " << command << ": warning: fetch failed, using the last fetched revision: "
+        << fetch.message() << "\n";
+  }
+}
+
 int RunFleetDiff(const cli::GlobalOptions& global, cli::Io& io) {
   auto session = OpenFleetSession(global, /*with_source=*/true);
   if (!session.ok()) {
@@ -118,6 +127,7 @@ int RunFleetDiff(const cli::GlobalOptions& global, cli::Io& io) {
     return cli::kExitError;
   }
   auto pass = (*session)->controller->RunPass(/*execute=*/false, global.rev);
+  WarnIfFetchFailed(**session, "diff", io.err);
   if (!pass.ok()) {
     io.err << "gitdisc diff: " << pass.status().message() << "\n";
     return cli::kExitError;

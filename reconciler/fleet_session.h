@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <ostream>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,10 @@ struct FleetSession {
   std::unique_ptr<iso::IsoCache> cache;
   std::unique_ptr<Controller> controller;
 };
+
+// One line on `err` when the last fetch of the session's remote failed (the
+// plan then comes from the mirror's last fetched revision); nothing otherwise.
+void WarnIfFetchFailed(FleetSession& session, std::string_view command, std::ostream& err);
 
 // The --connect URIs, or {"qemu:///system"} when none was given.
 std::vector<std::string> ConnectUris(const cli::GlobalOptions& global);

@@ -22,7 +22,7 @@ struct VmFacts {
   std::vector<std::string> our_drives;  // drives holding our discs
   bool disc_in = false;
   bool op_running = false;
-  int attempt = 0;
+  std::set<std::string> failed_ops;  // op ids of the failed runs of missing payloads
   bool ready() const { return want && !want->conflict && missing.empty(); }
 };
 
@@ -40,14 +40,14 @@ VmFacts Facts(const ObservedVm& o, const DesiredVm* want) {
   if (!want) return f;
   for (const DesiredPayload& p : want->payloads) {
     bool ok = false, failed = false, other = false;
-    int failures = 0;
+    std::set<std::string> failed_ops;
     for (const LedgerRecord& r : o.ledger) {
       if (r.payload != p.name) continue;
       if (r.digest == p.digest) {
         if (r.result == "ok") ok = true;
         if (IsFailure(r.result)) {
           failed = true;
-          ++failures;
+          failed_ops.insert(r.op_id);
         }
       } else if (r.result == "ok") {
         other = true;
@@ -57,7 +57,7 @@ VmFacts Facts(const ObservedVm& o, const DesiredVm* want) {
     f.missing.push_back(p.name);
     if (failed) f.failed.insert(p.name);
     if (other) f.have_other.insert(p.name);
-    f.attempt += failures;
+    f.failed_ops.insert(failed_ops.begin(), failed_ops.end());
   }
   return f;
 }
@@ -102,10 +102,10 @@ const char* PlanKindName(PlanKind k) {
 }
 
 std::string OperationId(const std::string& vm_key, const std::string& bundle_digest,
-                        const std::vector<std::string>& payloads, int attempt) {
+                        const std::vector<std::string>& payloads, const std::string& retry_of) {
   std::string in = "gitdisc-op/1\n" + vm_key + "\n" + bundle_digest + "\n";
   for (const std::string& p : payloads) in += p + ",";
-  in += "\n" + std::to_string(attempt);
+  if (!retry_of.empty()) in += "\nretry-of " + retry_of;
   return "op-" + Sha256Hex(in).substr(0, 16);
 }
 
@@ -365,7 +365,9 @@ Plan MakePlan(const DesiredState& desired, const std::vector<ObservedVm>& observ
         p.apply = f.missing;
         p.eject_drives = stale;
         p.insert_drive = reuse.empty() ? (empty.empty() ? stale.front() : empty) : "";
-        p.op_id = OperationId(o.key, w.bundle_digest, f.missing, f.attempt);
+        std::string retry_of;
+        for (const std::string& id : f.failed_ops) retry_of += (retry_of.empty() ? "" : ",") + id;
+        p.op_id = OperationId(o.key, w.bundle_digest, f.missing, retry_of);
         p.message = std::string(PlanKindName(p.kind)) + " of";
         for (const std::string& n : f.missing) p.message += " " + n;
         if (!p.counts_in_flight) {

@@ -167,11 +167,14 @@ Plan MakePlan(const DesiredState& desired, const std::vector<ObservedVm>& observ
               const PlanOptions& options = {});
 
 // The deterministic operation id (DESIGN.md §7, docs/reconcile.md): the same
-// VM, bundle and payload list, at the same attempt number (failed runs of
-// those payloads at those digests recorded in the ledger), always gets the
-// same id, so a restarted controller re-sends the id the agent already knows.
+// VM, bundle and payload list after the same failed operations (`retry_of`:
+// the op ids of the failed runs of those payloads at those digests that the
+// ledger records, sorted, comma-joined; "" for a first attempt) always gets
+// the same id, so a restarted controller re-sends the id the agent already
+// knows — and every retry after a new failure gets a new one, which the
+// agent runs rather than answering with the failed result it keeps.
 std::string OperationId(const std::string& vm_key, const std::string& bundle_digest,
-                        const std::vector<std::string>& payloads, int attempt);
+                        const std::vector<std::string>& payloads, const std::string& retry_of);
 
 // Recognises our disc: a source "<root>/<64 hex>.iso" (or "<root>/<64 hex>")
 // directly under one of `roots` (our image cache folder, our pool's folder).

@@ -87,7 +87,7 @@ TEST(Planner, NewVmGetsInstallOfEveryPayloadIntoTheEmptyDrive) {
   EXPECT_EQ(p.apply, (std::vector<std::string>{"motd", "nginx"}));
   EXPECT_EQ(p.insert_drive, "hdc");
   EXPECT_EQ(p.bundle_digest, w.Bundle("web-1"));
-  EXPECT_EQ(p.op_id, OperationId(p.key, p.bundle_digest, p.apply, 0));
+  EXPECT_EQ(p.op_id, OperationId(p.key, p.bundle_digest, p.apply, ""));
   EXPECT_FALSE(plan.InSync());
   EXPECT_EQ(plan.Pending(), 1);
 }
@@ -215,7 +215,7 @@ TEST(Planner, OurDiscWithTheRightBundleIsReusedAfterACrash) {
   EXPECT_EQ(p.kind, PlanKind::kInstall);
   EXPECT_EQ(p.insert_drive, "") << "the disc is already in";
   EXPECT_TRUE(p.eject_drives.empty());
-  EXPECT_EQ(p.op_id, OperationId(p.key, p.bundle_digest, {"motd"}, 0));
+  EXPECT_EQ(p.op_id, OperationId(p.key, p.bundle_digest, {"motd"}, ""));
 }
 
 TEST(Planner, OurStaleDiscIsEjectedAndItsDriveReused) {
@@ -294,8 +294,14 @@ TEST(Planner, FailureWithinMaxFailuresRetriesWithANewOperationId) {
   Plan plan = w.Run();
   VmPlan p = P(plan, "web-1");
   EXPECT_EQ(p.kind, PlanKind::kRetry);
-  EXPECT_EQ(p.op_id, OperationId(p.key, p.bundle_digest, {"motd"}, 1));
-  EXPECT_NE(p.op_id, OperationId(p.key, p.bundle_digest, {"motd"}, 0));
+  EXPECT_EQ(p.op_id, OperationId(p.key, p.bundle_digest, {"motd"}, "op-x"));
+  EXPECT_NE(p.op_id, OperationId(p.key, p.bundle_digest, {"motd"}, ""));
+  // The retry failed too: its record replaces the first; the next retry is new again.
+  w.Get("web-1").ledger.back().op_id = p.op_id;
+  VmPlan again = P(w.Run(), "web-1");
+  EXPECT_EQ(again.kind, PlanKind::kRetry);
+  EXPECT_NE(again.op_id, p.op_id) << "the agent would answer a known op id with its old failure";
+  EXPECT_EQ(again.op_id, OperationId(p.key, p.bundle_digest, {"motd"}, p.op_id));
   EXPECT_EQ(P(plan, "web-2").kind, PlanKind::kInstall);
   // In backoff, or when the caller does not retry, the VM stays Failed.
   w.Get("web-1").retry_backoff = true;
@@ -425,10 +431,11 @@ TEST(Planner, OurBundleFromSourceRecognisesOnlyOurFolders) {
 
 TEST(Planner, OperationIdIsDeterministic) {
   std::string b(64, 'b');
-  EXPECT_EQ(OperationId("k", b, {"a", "b"}, 0), OperationId("k", b, {"a", "b"}, 0));
-  EXPECT_NE(OperationId("k", b, {"a", "b"}, 0), OperationId("k2", b, {"a", "b"}, 0));
-  EXPECT_NE(OperationId("k", b, {"a", "b"}, 0), OperationId("k", b, {"a"}, 0));
-  EXPECT_EQ(OperationId("k", b, {"a"}, 0).size(), 3u + 16u);
+  EXPECT_EQ(OperationId("k", b, {"a", "b"}, ""), OperationId("k", b, {"a", "b"}, ""));
+  EXPECT_NE(OperationId("k", b, {"a", "b"}, ""), OperationId("k2", b, {"a", "b"}, ""));
+  EXPECT_NE(OperationId("k", b, {"a", "b"}, ""), OperationId("k", b, {"a", "b"}, "op-1"));
+  EXPECT_NE(OperationId("k", b, {"a", "b"}, ""), OperationId("k", b, {"a"}, ""));
+  EXPECT_EQ(OperationId("k", b, {"a"}, "").size(), 3u + 16u);
 }
 
 }  // namespace
