@@ -43,3 +43,19 @@ function(gitdisc_add_tests name)
   gtest_discover_tests(${name}_test DISCOVERY_TIMEOUT 60
     PROPERTIES LABELS unit)
 endfunction()
+
+# A script that drives the real gitdisc binary against real libvirtd and QEMU
+# guests (tests/e2e, tests/faults): called as SCRIPT GITDISC GUEST_DIR SOURCE,
+# labelled `vm` and run alone. Registered only where such guests can boot: a
+# test build without sanitizers (the guest image needs the static agent) on a
+# machine with a Debian kernel in /boot.
+function(gitdisc_add_vm_script_test name script timeout)
+  file(GLOB kernels /boot/vmlinuz-*)
+  if(NOT GITDISC_BUILD_TESTS OR GITDISC_SANITIZE OR NOT kernels)
+    return()
+  endif()
+  add_test(NAME ${name}
+    COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/${script} $<TARGET_FILE:gitdisc>
+            ${PROJECT_BINARY_DIR}/guest ${PROJECT_SOURCE_DIR})
+  set_tests_properties(${name} PROPERTIES LABELS vm RUN_SERIAL TRUE TIMEOUT ${timeout})
+endfunction()

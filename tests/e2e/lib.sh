@@ -42,6 +42,7 @@ e2e_setup() {
   work=$(mktemp -d /tmp/gitdisc-e2e-XXXXXX)
   chmod 0755 "$work"
   trap e2e_cleanup EXIT
+  trap "exit 143" TERM INT  # so that the EXIT trap cleans up after a kill too
   install -m 0644 "$guest_dir/vmlinuz" "$work/vmlinuz"
   install -m 0644 "$guest_dir/initrd.img" "$work/initrd.img"
   export GIT_AUTHOR_NAME=e2e GIT_AUTHOR_EMAIL=e2e@gitdisc.invalid
@@ -101,6 +102,36 @@ run_gitdisc() {
     sed 's/^/    /' "$work/$log"
     return 1
   fi
+}
+
+# The one-payload fleet of rollout_e2e.sh, serve_e2e.sh and faults_e2e.sh:
+# tool_repo DIR ROLLOUT makes a Git repository in DIR (branch main) with the
+# PayloadSet `app` — VMs labelled role=app whose names are this script's
+# gitdisc-test-PID-* — and its payload `tool`; ROLLOUT is the set's rollout
+# mapping ("" for the defaults). tool_version VERSION SCRIPT-BODY rewrites
+# the payload (install.sh = "#!/bin/sh" + SCRIPT-BODY) at that version;
+# commit it with git -C DIR.
+tool_repo() {
+  tool_dir=$1
+  mkdir -p "$tool_dir/payloads/tool"
+  cat > "$tool_dir/app.yaml" <<YAML
+apiVersion: gitdisc/v1
+kind: PayloadSet
+metadata: {name: app}
+spec:
+  selector:
+    matchLabels: {role: app}
+    names: ["gitdisc-test-$$-*"]
+  payloads:
+    - {name: tool, version: "0", path: payloads/tool, run: ["./install.sh"], timeout: 1m}
+${2:+  rollout: $2}
+YAML
+  git -C "$tool_dir" -c init.defaultBranch=main init -q
+}
+tool_version() {
+  printf '#!/bin/sh\n%s\n' "$2" > "$tool_dir/payloads/tool/install.sh"
+  chmod 0755 "$tool_dir/payloads/tool/install.sh"
+  sed -i "s/version: \"[0-9]*\"/version: \"$1\"/" "$tool_dir/app.yaml"
 }
 
 # e2e_finish: the summary line and the script's exit status.

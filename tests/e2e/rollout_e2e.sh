@@ -33,30 +33,11 @@ e2e_extra_cleanup() { kill "$socat_pid" 2>/dev/null || true; }
 tcp_uri="qemu+tcp://127.0.0.1:$port/system"
 
 repo="$work/repo"
-mkdir -p "$repo/payloads/tool"
-cat > "$repo/app.yaml" <<YAML
-apiVersion: gitdisc/v1
-kind: PayloadSet
-metadata: {name: app}
-spec:
-  selector:
-    matchLabels: {role: app}
-    names: ["gitdisc-test-$$-*"]
-  payloads:
-    - {name: tool, version: "1", path: payloads/tool, run: ["./install.sh"], timeout: 1m}
-  rollout: {maxParallel: 1, maxFailures: 0}
-YAML
+tool_repo "$repo" "{maxParallel: 1, maxFailures: 0}"
 write_payload() {  # version exit-code
-  cat > "$repo/payloads/tool/install.sh" <<SH
-#!/bin/sh
-echo "gitdisc-payload tool v$1 exit $2" > /dev/console
-exit $2
-SH
-  chmod 0755 "$repo/payloads/tool/install.sh"
-  sed -i "s/version: \"[0-9]*\"/version: \"$1\"/" "$repo/app.yaml"
+  tool_version "$1" "echo \"gitdisc-payload tool v$1 exit $2\" > /dev/console; exit $2"
 }
 write_payload 1 1
-git -C "$repo" -c init.defaultBranch=main init -q
 git -C "$repo" add -A
 git -C "$repo" commit -qm "tool v1 (fails)"
 

@@ -21,26 +21,11 @@ vm="gitdisc-test-$$-srv-1"
 define_vm "$vm" app yes
 
 repo="$work/repo"
-mkdir -p "$repo/payloads/tool"
-cat > "$repo/app.yaml" <<YAML
-apiVersion: gitdisc/v1
-kind: PayloadSet
-metadata: {name: app}
-spec:
-  selector:
-    matchLabels: {role: app}
-    names: ["gitdisc-test-$$-*"]
-  payloads:
-    - {name: tool, version: "1", path: payloads/tool, run: ["./install.sh"], timeout: 1m}
-YAML
+tool_repo "$repo" ""
 write_payload() {  # version
-  printf '#!/bin/sh\necho "gitdisc-payload tool v%s" > /dev/console\n' "$1" \
-    > "$repo/payloads/tool/install.sh"
-  chmod 0755 "$repo/payloads/tool/install.sh"
-  sed -i "s/version: \"[0-9]*\"/version: \"$1\"/" "$repo/app.yaml"
+  tool_version "$1" "echo \"gitdisc-payload tool v$1\" > /dev/console"
 }
 write_payload 1
-git -C "$repo" -c init.defaultBranch=main init -q
 git -C "$repo" add -A
 git -C "$repo" commit -qm "tool v1"
 
