@@ -269,6 +269,15 @@ Result<Manifest> ParseManifest(std::string_view text) {
   if (ComputeBundleDigest(digests) != m.digest) {
     return c.Fail("digest", "does not match the payload digests");
   }
+  // The value is canonical whatever order the document listed things in, as
+  // RenderManifest writes them: payloads by name, files by path. (Found by
+  // the manifest fuzzer: an unsorted file list rendered back in another order.)
+  std::sort(m.payloads.begin(), m.payloads.end(),
+            [](const ManifestPayload& a, const ManifestPayload& b) { return a.name < b.name; });
+  for (ManifestPayload& p : m.payloads) {
+    std::sort(p.files.begin(), p.files.end(),
+              [](const ManifestFile& a, const ManifestFile& b) { return a.path < b.path; });
+  }
   return m;
 }
 

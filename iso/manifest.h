@@ -65,6 +65,8 @@ struct Manifest {
 };
 
 std::string RenderManifest(const Manifest& manifest);
+// The value is canonical (payloads by name, files by path) whatever order the
+// document used, so RenderManifest(ParseManifest(x)) parses back to the same value.
 Result<Manifest> ParseManifest(std::string_view text);
 
 }  // namespace gitdisc::iso

@@ -52,6 +52,28 @@ TEST(Manifest, RenderIsCanonicalAndRoundTrips) {
   EXPECT_EQ(parsed->FindPayload("nope"), nullptr);
 }
 
+// Regression (tests/fuzz/regressions/iso_manifest/unsorted_files_render_in_another_order.json):
+// a document listing files or payloads out of order parsed to a value that
+// rendered in another order and so did not parse back to itself.
+TEST(Manifest, OutOfOrderDocumentParsesToTheCanonicalValue) {
+  Manifest m = Valid();
+  Json j = Json::parse(RenderManifest(m));
+  std::swap(j["payloads"][0], j["payloads"][1]);  // motd before base
+  auto& files = j["payloads"][0]["files"];
+  Json reversed = Json::array();
+  for (auto it = files.rbegin(); it != files.rend(); ++it) reversed.push_back(*it);
+  files = reversed;  // link, install.sh, etc/motd
+  auto parsed = ParseManifest(j.dump());
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->payloads[0].name, "base");
+  ASSERT_EQ(parsed->payloads[1].files.size(), 3u);
+  EXPECT_EQ(parsed->payloads[1].files[0].path, "etc/motd");
+  EXPECT_EQ(parsed->payloads[1].files[2].path, "link");
+  auto back = ParseManifest(RenderManifest(*parsed));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, *parsed);
+}
+
 TEST(Manifest, BundleDigestDefinition) {
   // sha256 of the sorted payload digests joined by '\n'.
   std::string a(64, 'a'), b(64, 'b');
