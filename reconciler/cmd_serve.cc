@@ -81,6 +81,9 @@ int RunServe(const std::string& config_path, const std::string& log_format, int 
   serve::MetricsRegistry registry;
   serve::GitdiscMetrics metrics(&registry);
   reconciler::ControllerOptions controller_options;
+  // The daemon retries failed applies with jittered exponential backoff
+  // (docs/reconcile.md); `gitdisc reconcile` does so only with --retry-failed.
+  controller_options.retry_failed = true;
   controller_options.hooks.pass_finished = [&metrics](double seconds) {
     metrics.reconcile_duration.Observe(seconds);
   };

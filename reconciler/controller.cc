@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <random>
+#include <utility>
 
 #include "reconciler/bundle_builder.h"
 
@@ -132,15 +133,27 @@ Controller::Controller(Provider* provider, specs::Source* source, iso::IsoCache*
       source_(source),
       cache_(cache),
       clock_(clock),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      queue_(clock) {}
 
-Controller::~Controller() { Stop(); }
+Controller::~Controller() {
+  Stop();
+  queue_.ShutDown();
+  for (auto& w : workers_) w.join();
+}
 
 std::vector<std::string> Controller::Roots() const {
   std::vector<std::string> roots = options_.extra_roots;
   std::string p = cache_->PathFor(std::string(64, '0'));
   roots.push_back(p.substr(0, p.rfind('/')));
   return roots;
+}
+
+ObserveOptions Controller::MakeObserveOptions() const {
+  ObserveOptions oo;
+  oo.our_roots = Roots();
+  oo.agent = options_.agent;
+  return oo;
 }
 
 void Controller::AddEvent(const std::string& type, const std::string& object,
@@ -191,8 +204,70 @@ Result<std::shared_ptr<const specs::Snapshot>> Controller::SnapshotAt(
   return source_->Load(st.newest_valid);
 }
 
-Result<PassResult> Controller::RunPass(bool execute, const std::string& rev) {
-  std::lock_guard<std::mutex> pass_lock(pass_mu_);
+bool Controller::Hold(const std::string& key, bool wait) {
+  std::unique_lock<std::mutex> l(mu_);
+  if (wait) cv_.wait(l, [&] { return held_.count(key) == 0; });
+  return held_.insert(key).second;
+}
+
+void Controller::Unhold(const std::string& key) {
+  std::lock_guard<std::mutex> l(mu_);
+  held_.erase(key);
+  cv_.notify_all();
+}
+
+void Controller::InstallLocked(const ObservedVm& vm, uint64_t seq) {
+  auto it = view_.observed_seq.find(vm.key);
+  if (it != view_.observed_seq.end() && it->second > seq) return;
+  view_.observed_seq[vm.key] = seq;
+  view_.observed[vm.key] = vm;
+}
+
+Plan Controller::PlanLocked(const FleetView& view) {
+  auto now = clock_->Now();
+  std::vector<ObservedVm> observed;
+  observed.reserve(view.order.size());
+  for (const std::string& key : view.order) {
+    auto it = view.observed.find(key);
+    if (it == view.observed.end()) continue;
+    ObservedVm o = it->second;
+    bool disc = std::any_of(o.drives.begin(), o.drives.end(),
+                            [](const ObservedDrive& d) { return !d.our_bundle.empty(); });
+    if (disc) {
+      auto [seen, inserted] = disc_seen_.emplace(key, now);
+      o.disc_overdue =
+          now - seen->second > ApplyTimeout(*view.desired, key, options_.overdue_margin);
+    } else {
+      disc_seen_.erase(key);
+    }
+    auto r = retry_after_.find(key);
+    o.retry_backoff = r != retry_after_.end() && now < r->second;
+    auto ex = executing_.find(key);
+    if (ex != executing_.end()) {
+      // A worker is carrying out this VM's steps: count it as applying (its
+      // observation is from before), so the rollout keeps its limits.
+      o.agent_reachable = true;
+      ObservedOp op;
+      op.op_id = ex->second;
+      op.running = true;
+      o.op = std::move(op);
+    }
+    observed.push_back(std::move(o));
+  }
+  return MakePlan(view.desired->state, observed, {options_.retry_failed});
+}
+
+int Controller::QueueActionableLocked(const Plan& plan, const std::string& except) {
+  int n = 0;
+  for (const VmPlan& vp : plan.vms) {
+    if (!Actionable(vp) || vp.key == except || executing_.count(vp.key)) continue;
+    queue_.Add(vp.key);
+    ++n;
+  }
+  return n;
+}
+
+Result<PassResult> Controller::Scan(bool execute, const std::string& rev) {
   auto started = clock_->Now();
   std::optional<Trigger> trigger;
   auto snap_or = SnapshotAt(rev, &trigger);
@@ -206,117 +281,84 @@ Result<PassResult> Controller::RunPass(bool execute, const std::string& rev) {
   PassResult pass;
   GITDISC_ASSIGN_OR_RETURN(pass.desired, AssembleDesired(*snap, inventory));
 
-  ObserveOptions oo;
-  oo.our_roots = Roots();
-  oo.agent = options_.agent;
-  std::vector<Observation> obs(inventory.size());
+  // Observe every selected VM nobody holds; a held one (a worker is on it)
+  // keeps its last observation.
+  ObserveOptions oo = MakeObserveOptions();
+  std::vector<std::optional<ObservedVm>> fresh(inventory.size());
+  std::vector<uint64_t> seqs(inventory.size());
   {
     std::vector<std::thread> threads;
     for (size_t i = 0; i < inventory.size(); ++i) {
-      bool selected = pass.desired.state.vms.count(inventory[i].key) > 0;
-      if (!selected) {  // never touched: not even its agent channel
-        obs[i].info = inventory[i];
-        obs[i].vm = ObservedFromInfo(inventory[i], oo.our_roots);
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        seqs[i] = ++observe_seq_;
+      }
+      if (!pass.desired.state.vms.count(inventory[i].key)) {
+        // Never touched: not even its agent channel.
+        fresh[i] = ObservedFromInfo(inventory[i], oo.our_roots);
         continue;
       }
-      threads.emplace_back([&, i] { obs[i] = Observe(*provider_, inventory[i], oo); });
-    }
-    for (auto& t : threads) t.join();
-  }
-  std::vector<ObservedVm> observed;
-  auto now = clock_->Now();
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    for (Observation& o : obs) {
-      bool disc = std::any_of(o.vm.drives.begin(), o.vm.drives.end(),
-                              [](const ObservedDrive& d) { return !d.our_bundle.empty(); });
-      if (disc) {
-        auto [it, inserted] = disc_seen_.emplace(o.vm.key, now);
-        o.vm.disc_overdue =
-            now - it->second > ApplyTimeout(pass.desired, o.vm.key, options_.overdue_margin);
-      } else {
-        disc_seen_.erase(o.vm.key);
-      }
-      auto r = retry_after_.find(o.vm.key);
-      o.vm.retry_backoff = r != retry_after_.end() && now < r->second;
-      observed.push_back(o.vm);
-    }
-  }
-  pass.plan = MakePlan(pass.desired.state, observed, {options_.retry_failed});
-
-  if (execute) {
-    ReleaseStalePins(observed);
-    {
-      // A trigger that led this pass to a new revision starts its clock
-      // towards the first insert; one that found nothing new is spent.
-      std::lock_guard<std::mutex> l(mu_);
-      if (pass.plan.revision != last_revision_ && trigger) {
-        awaiting_first_insert_ = Trigger{trigger->reason, trigger->at, pass.plan.revision};
-      }
-      last_revision_ = pass.plan.revision;
-    }
-    // "apply" right after an insert: the moment the first disc went in.
-    ProgressFn progress = [this](const std::string& vm, const std::string& step,
-                                 const std::string& detail) {
-      if (step == "apply") NoteApplySent(vm);
-      if (options_.progress) options_.progress(vm, step, detail);
-    };
-    CacheImages images(cache_, snap, &pass.desired, Roots(),
-                       [this](const std::string& d, bool built) {
-                         if (built) {
-                           std::lock_guard<std::mutex> l(mu_);
-                           ++counters_.iso_builds_total;
-                           AddEvent("Normal", "bundle/" + d.substr(0, 12), "Built", "image built");
-                         }
-                         if (options_.progress)
-                           options_.progress("-", built ? "build" : "reuse", d.substr(0, 12));
-                       });
-    std::vector<std::thread> threads;
-    std::mutex result_mu;
-    for (size_t i = 0; i < pass.plan.vms.size(); ++i) {
-      const VmPlan& vp = pass.plan.vms[i];
-      if (!Actionable(vp)) continue;
-      Observation* ob = nullptr;
-      for (Observation& o : obs) {
-        if (o.vm.key == vp.key) ob = &o;
-      }
-      if (!ob) continue;
-      ++pass.executed;
-      threads.emplace_back([&, ob, &vp = pass.plan.vms[i]] {
-        auto res = Execute(vp, *provider_, ob->agent.get(), images,
-                           ApplyTimeout(pass.desired, vp.key, options_.exec.apply_margin),
-                           options_.exec, progress);
-        std::lock_guard<std::mutex> l(mu_);
-        if (!res.ok()) {
-          std::lock_guard<std::mutex> rl(result_mu);
-          ++pass.errors;
-          ++counters_.reconcile_errors_total;
-          AddEvent("Warning", "vm/" + vp.name, "StepFailed", res.status().message());
-          if (options_.progress) options_.progress(vp.name, "error", res.status().message());
-          return;
-        }
-        counters_.inserts_total += res->inserts;
-        counters_.ejects_total += res->ejects;
-        if (res->applied) {
-          ++counters_.applies_total[res->ok ? "ok" : "failed"];
-          AddEvent(res->ok ? "Normal" : "Warning", "vm/" + vp.name,
-                   res->ok ? "ApplySucceeded" : "ApplyFailed",
-                   res->ok ? vp.op_id : vp.op_id + ": " + res->message);
-          if (res->ok) {
-            failures_.erase(vp.key);
-            retry_after_.erase(vp.key);
-          } else {
-            int n = ++failures_[vp.key];
-            auto delay = options_.backoff_base * (1 << std::min(n - 1, 10));
-            if (delay > options_.backoff_max) delay = options_.backoff_max;
-            std::mt19937 rng(std::hash<std::string>()(vp.key) + n);
-            auto jitter = std::chrono::milliseconds(rng() % 1000);
-            retry_after_[vp.key] = clock_->Now() + delay + jitter;
-          }
-        }
+      threads.emplace_back([&, i] {
+        if (!Hold(inventory[i].key, /*wait=*/false)) return;
+        fresh[i] = Observe(*provider_, inventory[i], oo).vm;
+        Unhold(inventory[i].key);
       });
     }
     for (auto& t : threads) t.join();
+  }
+
+  std::vector<ObservedVm> idle;  // observed now, not being worked on
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    FleetView scanned;
+    FleetView* view = execute ? &view_ : &scanned;
+    if (execute) {
+      // Keys that left the inventory go, unless a worker still holds them.
+      std::set<std::string> listed;
+      for (const VmInfo& info : inventory) listed.insert(info.key);
+      for (auto it = view_.observed.begin(); it != view_.observed.end();) {
+        if (!listed.count(it->first) && !executing_.count(it->first)) {
+          view_.observed_seq.erase(it->first);
+          it = view_.observed.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    } else {
+      scanned = view_;
+    }
+    view->snap = snap;
+    view->desired = std::make_shared<DesiredBuild>(pass.desired);
+    view->order.clear();
+    for (size_t i = 0; i < inventory.size(); ++i) {
+      const std::string& key = inventory[i].key;
+      view->order.push_back(key);
+      if (fresh[i]) {
+        auto it = view->observed_seq.find(key);
+        if (it == view->observed_seq.end() || it->second < seqs[i]) {
+          view->observed_seq[key] = seqs[i];
+          view->observed[key] = *fresh[i];
+        }
+        if (!executing_.count(key)) idle.push_back(*fresh[i]);
+      } else if (!view->observed.count(key)) {
+        // Held since before any scan saw it: what the provider says.
+        view->observed[key] = ObservedFromInfo(inventory[i], oo.our_roots);
+      }
+    }
+    pass.plan = PlanLocked(*view);
+  }
+
+  if (execute) {
+    ReleaseStalePins(idle);
+    std::lock_guard<std::mutex> l(mu_);
+    // A trigger that led this pass to a new revision starts its clock
+    // towards the first insert; one that found nothing new is spent.
+    if (pass.plan.revision != last_revision_ && trigger) {
+      awaiting_first_insert_ = Trigger{trigger->reason, trigger->at, pass.plan.revision};
+    }
+    last_revision_ = pass.plan.revision;
+    pass.executed = QueueActionableLocked(pass.plan, "");
+    WriteStatusLocked(pass.plan);
   }
 
   // Converged / stuck, judged on this pass's plan.
@@ -341,8 +383,195 @@ Result<PassResult> Controller::RunPass(bool execute, const std::string& rev) {
     counters_.reconcile_seconds_sum += seconds;
   }
   if (execute && options_.hooks.pass_finished) options_.hooks.pass_finished(seconds);
-  WriteStatus(pass, obs);
   return pass;
+}
+
+Result<PassResult> Controller::RunPass(bool execute, const std::string& rev) {
+  std::lock_guard<std::mutex> pass_lock(pass_mu_);
+  int executed0, errors0;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    executed0 = executed_;
+    errors0 = exec_errors_;
+  }
+  GITDISC_ASSIGN_OR_RETURN(PassResult pass, Scan(execute, rev));
+  if (!execute) return pass;
+  // The queued keys are worked on, and the pass is over when they are.
+  StartWorkers();
+  queue_.WaitIdle(std::chrono::steady_clock::time_point::max());
+  std::lock_guard<std::mutex> l(mu_);
+  pass.executed = executed_ - executed0;
+  pass.errors = exec_errors_ - errors0;
+  return pass;
+}
+
+Controller::ReconcileResult Controller::Reconcile(const std::string& key) {
+  ReconcileResult out;
+  Hold(key, /*wait=*/true);
+  struct Unholder {
+    Controller* c;
+    const std::string& key;
+    ~Unholder() { c->Unhold(key); }
+  } unhold{this, key};
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!view_.desired) return out;  // no scan yet: it will queue what needs work
+  }
+  auto info = provider_->GetVm(key);
+  if (!info.ok()) {
+    if (info.status().code() == Status::Code::kNotFound) {
+      std::lock_guard<std::mutex> l(mu_);
+      view_.observed.erase(key);
+      view_.observed_seq.erase(key);
+      return out;
+    }
+    out.status = info.status();
+    out.requeue_after =
+        std::chrono::duration_cast<std::chrono::milliseconds>(options_.backoff_base);
+    return out;
+  }
+  ObserveOptions oo = MakeObserveOptions();
+  uint64_t seq;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    seq = ++observe_seq_;
+  }
+  Observation ob = Observe(*provider_, *info, oo);
+
+  VmPlan vp;
+  std::shared_ptr<const specs::Snapshot> snap;
+  std::shared_ptr<const DesiredBuild> desired;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    InstallLocked(ob.vm, seq);
+    if (std::find(view_.order.begin(), view_.order.end(), key) == view_.order.end()) {
+      // A VM the last scan did not list: its desired state needs a scan.
+      view_.order.push_back(key);
+      wake_ = true;
+      cv_.notify_all();
+    }
+    Plan plan = PlanLocked(view_);
+    auto it = std::find_if(plan.vms.begin(), plan.vms.end(),
+                           [&](const VmPlan& p) { return p.key == key; });
+    if (it == plan.vms.end()) return out;
+    vp = *it;
+    if (!Actionable(vp)) {
+      WriteStatusLocked(plan);
+      if (vp.condition == VmCondition::kAgentUnavailable) {
+        // Perhaps still booting: look again, the way a failure would.
+        out.requeue_after =
+            std::chrono::duration_cast<std::chrono::milliseconds>(options_.backoff_base);
+      }
+      return out;
+    }
+    executing_[key] = vp.op_id;
+    snap = view_.snap;
+    desired = view_.desired;
+  }
+
+  // "apply" right after an insert: the moment the first disc went in.
+  ProgressFn progress = [this](const std::string& vm, const std::string& step,
+                               const std::string& detail) {
+    if (step == "apply") NoteApplySent(vm);
+    if (options_.progress) options_.progress(vm, step, detail);
+  };
+  CacheImages images(cache_, snap, desired.get(), Roots(),
+                     [this](const std::string& d, bool built) {
+                       if (built) {
+                         std::lock_guard<std::mutex> l(mu_);
+                         ++counters_.iso_builds_total;
+                         AddEvent("Normal", "bundle/" + d.substr(0, 12), "Built", "image built");
+                       }
+                       if (options_.progress)
+                         options_.progress("-", built ? "build" : "reuse", d.substr(0, 12));
+                     });
+  auto res =
+      Execute(vp, *provider_, ob.agent.get(), images,
+              ApplyTimeout(*desired, key, options_.exec.apply_margin), options_.exec, progress);
+  out.executed = true;
+  out.requeue_after = RecordOutcome(vp, res);
+  if (!res.ok()) out.status = res.status();
+
+  // Re-read the VM (ledger, drives) so the view and the status show the
+  // outcome, then let the rollout through to whoever waits for this one.
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    seq = ++observe_seq_;
+  }
+  auto after_info = provider_->GetVm(key);
+  std::optional<ObservedVm> after;
+  if (after_info.ok()) after = Observe(*provider_, *after_info, oo, std::move(ob.agent)).vm;
+  std::lock_guard<std::mutex> l(mu_);
+  executing_.erase(key);
+  if (after) InstallLocked(*after, seq);
+  Plan plan = PlanLocked(view_);
+  WriteStatusLocked(plan);
+  if (background_) QueueActionableLocked(plan, key);
+  return out;
+}
+
+std::optional<std::chrono::milliseconds> Controller::RecordOutcome(const VmPlan& vp,
+                                                                   const Result<ExecResult>& res) {
+  std::lock_guard<std::mutex> l(mu_);
+  ++executed_;
+  auto backoff = [&](int n) {
+    auto delay = options_.backoff_base * (1 << std::min(n - 1, 10));
+    if (delay > options_.backoff_max) delay = options_.backoff_max;
+    std::mt19937 rng(std::hash<std::string>()(vp.key) + n);
+    return std::chrono::duration_cast<std::chrono::milliseconds>(delay) +
+           std::chrono::milliseconds(rng() % 1000);
+  };
+  if (!res.ok()) {
+    ++exec_errors_;
+    ++counters_.reconcile_errors_total;
+    AddEvent("Warning", "vm/" + vp.name, "StepFailed", res.status().message());
+    if (options_.progress) options_.progress(vp.name, "error", res.status().message());
+    return backoff(1);
+  }
+  counters_.inserts_total += res->inserts;
+  counters_.ejects_total += res->ejects;
+  if (!res->applied) return std::nullopt;
+  ++counters_.applies_total[res->ok ? "ok" : "failed"];
+  AddEvent(res->ok ? "Normal" : "Warning", "vm/" + vp.name,
+           res->ok ? "ApplySucceeded" : "ApplyFailed",
+           res->ok ? vp.op_id : vp.op_id + ": " + res->message);
+  if (res->ok) {
+    failures_.erase(vp.key);
+    retry_after_.erase(vp.key);
+    return std::nullopt;
+  }
+  auto delay = backoff(++failures_[vp.key]);
+  retry_after_[vp.key] = clock_->Now() + delay;
+  if (!options_.retry_failed) return std::nullopt;  // Failed until a new revision
+  return delay;
+}
+
+void Controller::StartWorkers() {
+  std::lock_guard<std::mutex> l(mu_);
+  if (!workers_.empty()) return;
+  for (int i = 0; i < std::max(1, options_.workers); ++i) {
+    workers_.emplace_back([this] { WorkerLoop(); });
+  }
+}
+
+void Controller::WorkerLoop() {
+  while (auto key = queue_.Get()) {
+    ReconcileResult r = Reconcile(*key);
+    bool background;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      background = background_;
+    }
+    // Only the daemon looks again by itself; RunPass and RunUntilConverged
+    // scan again instead.
+    if (r.requeue_after && background) queue_.AddAfter(*key, *r.requeue_after);
+    queue_.Done(*key);
+    if (r.executed) {
+      // RunUntilConverged looks again as soon as a VM is done.
+      std::lock_guard<std::mutex> l(mu_);
+      cv_.notify_all();
+    }
+  }
 }
 
 void Controller::ReleaseStalePins(const std::vector<ObservedVm>& observed) {
@@ -387,31 +616,30 @@ void Controller::NoteApplySent(const std::string& vm) {
   if (options_.hooks.first_insert) options_.hooks.first_insert(vm, t->revision, t->reason, seconds);
 }
 
-void Controller::WriteStatus(const PassResult& pass, const std::vector<Observation>& obs) {
+void Controller::WriteStatusLocked(const Plan& plan) {
   FleetStatus fs;
   fs.generated_unix = Unix(clock_);
-  std::lock_guard<std::mutex> l(mu_);
-  for (const VmPlan& p : pass.plan.vms) {
+  for (const VmPlan& p : plan.vms) {
     VmStatus v;
     v.key = p.key;
     v.name = p.name;
     v.host = p.host;
-    for (const Observation& o : obs) {
-      if (o.vm.key != p.key) continue;
-      v.power = o.vm.power;
-      v.labels = o.vm.labels;
-      for (const ObservedDrive& d : o.vm.drives) {
+    if (auto o = view_.observed.find(p.key); o != view_.observed.end()) {
+      v.power = o->second.power;
+      v.labels = o->second.labels;
+      for (const ObservedDrive& d : o->second.drives) {
         if (!d.our_bundle.empty()) v.disc_inserted = d.our_bundle;
       }
-      if (o.vm.op && o.vm.op->running) v.operation_id = o.vm.op->op_id;
+      if (o->second.op && o->second.op->running) v.operation_id = o->second.op->op_id;
     }
+    if (auto ex = executing_.find(p.key); ex != executing_.end()) v.operation_id = ex->second;
     v.sets = p.sets;
     v.condition = p.condition;
     v.reason = p.reason;
     v.message = p.message;
     v.payloads = p.payloads;
     v.bundle_digest = p.bundle_digest;
-    v.revision = pass.plan.revision;
+    v.revision = plan.revision;
     auto last = last_condition_.find(p.key);
     if (last == last_condition_.end() || last->second != p.condition) {
       last_condition_[p.key] = p.condition;
@@ -430,7 +658,7 @@ void Controller::WriteStatus(const PassResult& pass, const std::vector<Observati
     }
     fs.vms.push_back(std::move(v));
   }
-  fs.sets = pass.plan.sets;
+  fs.sets = plan.sets;
   fs.source = source_status_;
   fs.counters = counters_;
   if (auto b = cache_->TotalBytes(); b.ok()) fs.iso_cache_bytes = *b;
@@ -441,16 +669,29 @@ void Controller::WriteStatus(const PassResult& pass, const std::vector<Observati
 
 Result<PassResult> Controller::RunUntilConverged(std::chrono::steady_clock::time_point deadline,
                                                  const std::string& rev) {
+  std::lock_guard<std::mutex> pass_lock(pass_mu_);
+  StartWorkers();
   for (;;) {
-    GITDISC_ASSIGN_OR_RETURN(PassResult pass, RunPass(/*execute=*/true, rev));
-    if (pass.converged) {
-      // One more observation: the eject of the last pass must show, and the
-      // ledgers must confirm (the plan of a fresh pass is in sync).
+    int done_before;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      done_before = executed_;
+    }
+    auto pass = Scan(/*execute=*/true, rev);
+    // converged and stuck count the VMs being worked on as moving, so both
+    // mean that no worker is busy; the deadline lets running work finish.
+    if (!pass.ok() || pass->converged || pass->stuck || clock_->Now() >= deadline) {
+      queue_.WaitIdle(std::chrono::steady_clock::time_point::max());
       return pass;
     }
-    if (pass.stuck) return pass;
-    if (clock_->Now() >= deadline) return pass;
-    if (pass.executed == 0) std::this_thread::sleep_for(options_.idle_poll);
+    // Scan again as soon as a VM is done (its rollout may let others
+    // through), or after idle_poll when no worker has anything to do
+    // (agents still booting).
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait_for(l, options_.idle_poll, [&] { return executed_ != done_before; });
+    while (executed_ == done_before && !executing_.empty() && clock_->Now() < deadline) {
+      cv_.wait_for(l, options_.idle_poll);
+    }
   }
 }
 
@@ -477,6 +718,20 @@ void Controller::NotifySourceChanged(std::string_view reason) {
   cv_.notify_all();
 }
 
+void Controller::OnProviderEvent(const std::string& key, EventKind kind) {
+  // Quick and without calls into the provider: this runs on its event thread.
+  std::lock_guard<std::mutex> l(mu_);
+  bool known = view_.observed.count(key) > 0;
+  if (known && (kind == EventKind::kTrayChanged || kind == EventKind::kDiskChanged ||
+                kind == EventKind::kLifecycle)) {
+    queue_.Add(key);
+    return;
+  }
+  // New VMs, label changes and lost hosts change the desired state: a scan.
+  wake_ = true;
+  cv_.notify_all();
+}
+
 Result<nlohmann::json> Controller::PlanAt(const std::string& revision) {
   GITDISC_ASSIGN_OR_RETURN(PassResult pass, RunPass(/*execute=*/false, revision));
   return PlanToJson(pass.plan, pass.desired,
@@ -489,19 +744,40 @@ bool Controller::Ready() const {
 }
 
 void Controller::Start() {
+  StartWorkers();
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (thread_.joinable()) return;
+    stop_ = false;
+    background_ = true;
+  }
+  if (gitdisc::Status st = provider_->Watch(
+          [this](const std::string& key, EventKind kind) { OnProviderEvent(key, kind); });
+      !st.ok()) {
+    // Scans on the timer still find every change; events only make it sooner.
+    AddEvent("Warning", "controller", "EventsUnavailable", st.message());
+  } else {
+    std::lock_guard<std::mutex> l(mu_);
+    watching_ = true;
+  }
   std::lock_guard<std::mutex> l(mu_);
-  if (thread_.joinable()) return;
-  stop_ = false;
   thread_ = std::thread([this] { Loop(); });
 }
 
 void Controller::Stop() {
+  bool watching;
   {
     std::lock_guard<std::mutex> l(mu_);
     stop_ = true;
+    watching = std::exchange(watching_, false);
     cv_.notify_all();
   }
+  if (watching) (void)provider_->Watch(nullptr);
   if (thread_.joinable()) thread_.join();
+  // Keys not started yet are dropped; work in flight finishes (ejects).
+  queue_.ShutDown();
+  for (auto& w : workers_) w.join();
+  workers_.clear();
 }
 
 void Controller::Loop() {
@@ -511,14 +787,19 @@ void Controller::Loop() {
       if (stop_) return;
       wake_ = false;
     }
-    auto pass = RunPass(/*execute=*/true);
+    Result<PassResult> pass = Status::Internal("no scan");
+    {
+      std::lock_guard<std::mutex> pass_lock(pass_mu_);
+      pass = Scan(/*execute=*/true, "");
+    }
     if (!pass.ok()) {
       AddEvent("Warning", "controller", "PassFailed", pass.status().message());
     }
-    bool busy = pass.ok() && pass->executed > 0;
+    // Workers carry the queued keys and queue the next VMs a rollout lets
+    // through; the loop only scans again when woken, or after backoff_base
+    // while something is still moving, or resync_interval when converged.
     std::unique_lock<std::mutex> l(mu_);
     if (stop_) return;
-    if (busy) continue;
     cv_.wait_for(
         l,
         std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -158,6 +158,7 @@ spec:
     opts.exec.eject_retry_delay = std::chrono::milliseconds(10);
     opts.idle_poll = std::chrono::milliseconds(10);
     opts.hooks = hooks_;
+    if (tweak_) tweak_(opts);
     opts.progress = [this](const std::string& vm, const std::string& step, const std::string&) {
       std::lock_guard<std::mutex> l(mu_);
       steps_.push_back(vm + ":" + step);
@@ -209,7 +210,35 @@ spec:
   std::vector<std::thread> threads_;
   std::vector<std::string> steps_;
   ControllerHooks hooks_;
+  std::function<void(ControllerOptions&)> tweak_;
 };
+
+// Waits for `done` (checked every 20 ms) up to a generous deadline: tests
+// wait on conditions, never on time.
+bool WaitFor(const std::function<bool()>& done) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+std::string Describe(const FleetStatus& st) {
+  std::string out;
+  for (const VmStatus& v : st.vms) {
+    out += "\n  " + v.name + ": " + VmConditionName(v.condition) + " " + v.reason + " " + v.message;
+  }
+  for (const auto& e : st.events) out += "\n  event " + e.object + " " + e.reason + " " + e.message;
+  return out;
+}
+
+const VmStatus* FindVm(const FleetStatus& st, const std::string& key) {
+  for (const VmStatus& v : st.vms) {
+    if (v.key == key) return &v;
+  }
+  return nullptr;
+}
 
 TEST_F(ControllerTest, DiffPlansThenReconcileConvergesAndEjectsEverything) {
   auto dry = controller_->RunPass(/*execute=*/false);
@@ -441,6 +470,142 @@ TEST_F(ControllerTest, NoPinOutlivesItsDiscAfterACrash) {
   OpenController();
   ASSERT_TRUE(controller_->RunPass(/*execute=*/true).ok());
   EXPECT_TRUE(pinned_for(db1_));
+}
+
+// The daemon's work queue: a VM whose apply takes long is held by its own
+// worker while the others are planned and worked on, and a VM the rollout
+// lets through next is queued by the worker that finished, without waiting
+// for a timer (both timers here are an hour).
+TEST_F(ControllerTest, ASlowApplyDoesNotHoldBackTheOtherVmsInTheDaemon) {
+  std::string gate = dir_ + "/let-pg-finish";
+  Write(repo_ + "/payloads/pg/install.sh",
+        "#!/bin/sh\nwhile [ ! -e " + gate + " ]; do sleep 0.05; done\necho \"pg v1\" >> " + log_ +
+            "\n",
+        0755);
+  Commit("pg waits for the test");
+  tweak_ = [](ControllerOptions& o) {
+    o.backoff_base = std::chrono::hours(1);
+    o.resync_interval = std::chrono::hours(1);
+  };
+  OpenController();
+  controller_->Start();
+
+  // web-1 (the canary), then web-2, while db-1's apply is still running.
+  ASSERT_TRUE(WaitFor([&] { return LogLines("motd v1") == 2; })) << Describe(controller_->Status());
+  EXPECT_EQ(LogLines("pg v1"), 0);
+  ASSERT_TRUE(WaitFor([&] {
+    const VmStatus* db = FindVm(controller_->Status(), db1_);
+    const VmStatus* web2 = FindVm(controller_->Status(), web2_);
+    return db && web2 && db->condition == VmCondition::kProgressing &&
+           web2->condition == VmCondition::kReady;
+  }));
+  EXPECT_FALSE(FindVm(controller_->Status(), db1_)->operation_id.empty());
+
+  // A VM that appears now is found by its event and served at once.
+  std::string web3 = provider_->AddVm({.name = "web-3", .labels = {{"role", "web"}}});
+  provider_->EmitEvent(web3, EventKind::kLifecycle);
+  ASSERT_TRUE(WaitFor([&] { return LogLines("motd v1") == 3; }));
+  EXPECT_EQ(LogLines("pg v1"), 0) << "db-1 is still applying";
+
+  ASSERT_TRUE(WriteFileAtomic(gate, "", 0644).ok());
+  ASSERT_TRUE(WaitFor([&] { return controller_->Ready() && controller_->Status().Converged(); }));
+  controller_->Stop();
+  EXPECT_EQ(LogLines("pg v1"), 1);
+  EXPECT_EQ(LogLines("motd v1"), 3);
+  ExpectAllDrivesEmpty();
+}
+
+// An event for a VM the controller knows reconciles that key alone: no
+// listing of the fleet, no observation of the other VMs.
+TEST_F(ControllerTest, AnEventForAKnownVmReconcilesOnlyThatKey) {
+  provider_->SetPowerState(db1_, VmInfo::kShutoff);
+  tweak_ = [](ControllerOptions& o) {
+    o.backoff_base = std::chrono::hours(1);
+    o.resync_interval = std::chrono::hours(1);
+  };
+  OpenController();
+  controller_->Start();
+  ASSERT_TRUE(WaitFor([&] {
+    const VmStatus* db = FindVm(controller_->Status(), db1_);
+    return LogLines("motd v1") == 2 && db && db->reason == "NotRunning" &&
+           FindVm(controller_->Status(), web2_)->condition == VmCondition::kReady;
+  })) << Describe(controller_->Status());
+  provider_->ClearCalls();
+  provider_->SetPowerState(db1_, VmInfo::kRunning);
+  provider_->EmitEvent(db1_, EventKind::kLifecycle);
+  ASSERT_TRUE(WaitFor([&] { return controller_->Ready() && controller_->Status().Converged(); }));
+  controller_->Stop();
+  EXPECT_EQ(LogLines("pg v1"), 1);
+  EXPECT_EQ(Count("ListVms"), 0) << "one key, not a scan";
+  for (const std::string& c : provider_->calls()) {
+    // Images are prepared per host; Watch is the controller's Stop.
+    if (c.rfind("PrepareImage", 0) == 0 || c == "Watch") continue;
+    EXPECT_NE(c.find(db1_), std::string::npos)
+        << "only db-1 was looked at: " << c << " (db-1 " << db1_ << ")";
+  }
+  ExpectAllDrivesEmpty();
+}
+
+// Reconcile(key) on its own: nothing before the first scan, nothing for a
+// VM that is gone, and "look again later" for an agent that does not answer.
+TEST_F(ControllerTest, ReconcileOfOneKeyReportsWhenToLookAgain) {
+  auto before = controller_->Reconcile(db1_);
+  EXPECT_TRUE(before.status.ok());
+  EXPECT_FALSE(before.executed) << "no scan yet: no desired state to act on";
+  EXPECT_EQ(Count("InsertMedia"), 0);
+
+  ASSERT_TRUE(controller_->RunPass(/*execute=*/false).ok());
+  provider_->FailNext(FakeProvider::Op::kOpenAgentChannel, db1_, Status::Unavailable("agent down"),
+                      100);
+  ASSERT_TRUE(controller_->RunPass(/*execute=*/true).ok());  // db-1: AgentUnavailable
+  auto unreachable = controller_->Reconcile(db1_);
+  EXPECT_FALSE(unreachable.executed);
+  ASSERT_TRUE(unreachable.requeue_after.has_value());
+  EXPECT_GT(*unreachable.requeue_after, std::chrono::milliseconds(0));
+
+  provider_->RemoveVm(web2_);
+  auto gone = controller_->Reconcile(web2_);
+  EXPECT_TRUE(gone.status.ok());
+  EXPECT_FALSE(gone.executed);
+  EXPECT_FALSE(gone.requeue_after.has_value());
+}
+
+// The daemon (retry_failed, as `gitdisc serve` sets it) retries a failed
+// apply by itself after its backoff, under a new operation id.
+TEST_F(ControllerTest, TheDaemonRetriesAFailedApplyAfterItsBackoff) {
+  std::string tries = dir_ + "/pg-tries";
+  Write(repo_ + "/payloads/pg/install.sh",
+        "#!/bin/sh\necho try >> " + tries + "\n[ $(wc -l < " + tries +
+            ") -ge 2 ] || exit 1\necho \"pg v1\" >> " + log_ + "\n",
+        0755);
+  // One failure is within the set's budget, so the set is not halted.
+  std::string db = ReadFile(repo_ + "/db.yaml").value();
+  db.replace(db.find("maxFailures: 0"), 14, "maxFailures: 1");
+  Write(repo_ + "/db.yaml", db);
+  Commit("pg fails once");
+  tweak_ = [](ControllerOptions& o) {
+    o.retry_failed = true;
+    o.backoff_base = std::chrono::seconds(1);
+    o.resync_interval = std::chrono::hours(1);
+  };
+  OpenController();
+  controller_->Start();
+  ASSERT_TRUE(WaitFor([&] { return controller_->Ready() && controller_->Status().Converged(); }))
+      << Describe(controller_->Status());
+  controller_->Stop();
+  EXPECT_EQ(LogLines("pg v1"), 1);
+  auto lines = ReadFile(tries);
+  ASSERT_TRUE(lines.ok());
+  EXPECT_EQ(*lines, "try\ntry\n") << "one failure, one retry";
+  int failed = 0, succeeded = 0;
+  for (const Event& e : controller_->Status().events) {
+    if (e.object != "vm/db-1") continue;
+    failed += e.reason == "ApplyFailed";
+    succeeded += e.reason == "ApplySucceeded";
+  }
+  EXPECT_EQ(failed, 1);
+  EXPECT_EQ(succeeded, 1);
+  ExpectAllDrivesEmpty();
 }
 
 }  // namespace

@@ -24,7 +24,8 @@ std::vector<LedgerRecord> LedgerFromAgent(const std::vector<guest::PayloadResult
   return out;
 }
 
-Observation Observe(Provider& provider, const VmInfo& info, const ObserveOptions& options) {
+Observation Observe(Provider& provider, const VmInfo& info, const ObserveOptions& options,
+                    std::unique_ptr<guest::AgentClient> agent) {
   Observation out;
   out.info = info;
   out.vm = ObservedFromInfo(info, options.our_roots);
@@ -33,16 +34,19 @@ Observation Observe(Provider& provider, const VmInfo& info, const ObserveOptions
     out.vm.agent_error = "the domain has no org.gitdisc.agent.0 channel";
     return out;
   }
-  auto stream = provider.OpenAgentChannel(info.key);
-  if (!stream.ok()) {
-    out.vm.agent_error = stream.status().message();
-    return out;
-  }
-  auto client = std::make_unique<guest::AgentClient>(std::move(stream).value(), options.agent);
-  auto hello = client->Hello();
-  if (!hello.ok()) {
-    out.vm.agent_error = hello.status().message();
-    return out;
+  std::unique_ptr<guest::AgentClient> client = std::move(agent);
+  if (!client) {
+    auto stream = provider.OpenAgentChannel(info.key);
+    if (!stream.ok()) {
+      out.vm.agent_error = stream.status().message();
+      return out;
+    }
+    client = std::make_unique<guest::AgentClient>(std::move(stream).value(), options.agent);
+    auto hello = client->Hello();
+    if (!hello.ok()) {
+      out.vm.agent_error = hello.status().message();
+      return out;
+    }
   }
   auto ledger = client->Ledger();
   if (!ledger.ok()) {

@@ -35,8 +35,11 @@ struct Observation {
 };
 
 // Never fails: what could not be read is recorded (agent_reachable false,
-// agent_error) so the planner can say so.
-Observation Observe(Provider& provider, const VmInfo& info, const ObserveOptions& options);
+// agent_error) so the planner can say so. With `agent`, that open client is
+// asked instead of opening the channel again (the executor's, right after
+// its apply: the agent is still finishing on that connection).
+Observation Observe(Provider& provider, const VmInfo& info, const ObserveOptions& options,
+                    std::unique_ptr<guest::AgentClient> agent = nullptr);
 
 // The planner's view of provider data alone (no agent).
 ObservedVm ObservedFromInfo(const VmInfo& info, const std::vector<std::string>& our_roots);
