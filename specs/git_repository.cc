@@ -1,12 +1,17 @@
 #include "specs/git_repository.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
 #include <cstdlib>
+#include <mutex>
 #include <random>
+#include <thread>
 #include <utility>
 
 #include "base/file_util.h"
@@ -146,6 +151,70 @@ int OnCertificate(git_cert*, int valid, const char*, void* payload) {
   return valid ? 0 : GIT_PASSTHROUGH;
 }
 
+// Why: libgit2 1.5 reads its sockets blocking and without a timeout, so a
+// remote that stops sending in the middle of a pack (a stalled server, a path
+// that drops packets without a reset) left recv() waiting forever: no
+// progress callback ran to see the deadline, and the daemon's poll hung
+// (tests/git/fetch_interrupted_test.cc, StalledTransferEndsAtTheDeadline).
+// Past the deadline this watchdog interrupts the fetching thread's blocking
+// call with SIGURG, whose handler does nothing and is installed without
+// SA_RESTART: the call fails with EINTR and libgit2 ends the fetch with an
+// error. It signals again every 50 ms until the fetch returns, since a signal
+// that lands between two calls is lost. SIGURG because its default action is
+// to ignore it: should the handler ever be replaced, a late signal is
+// harmless (libgit2 sends no out-of-band data, so it never raises SIGURG).
+class FetchWatchdog {
+ public:
+  explicit FetchWatchdog(std::chrono::steady_clock::time_point deadline)
+      : target_(::pthread_self()) {
+    static std::once_flag installed;
+    std::call_once(installed, [] {
+      struct sigaction sa = {};
+      sa.sa_handler = [](int) {};
+      ::sigemptyset(&sa.sa_mask);
+      sa.sa_flags = 0;  // no SA_RESTART: the blocked call must return EINTR
+      ::sigaction(SIGURG, &sa, nullptr);
+    });
+    thread_ = std::thread([this, deadline] { Run(deadline); });
+  }
+  ~FetchWatchdog() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  FetchWatchdog(const FetchWatchdog&) = delete;
+  FetchWatchdog& operator=(const FetchWatchdog&) = delete;
+
+  // True when the deadline passed while the fetch was still running.
+  bool fired() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return fired_;
+  }
+
+ private:
+  void Run(std::chrono::steady_clock::time_point deadline) {
+    std::unique_lock<std::mutex> l(mu_);
+    if (cv_.wait_until(l, deadline, [this] { return done_; })) return;
+    while (!done_) {
+      fired_ = true;
+      // Under mu_: the fetching thread cannot have finished (it sets done_
+      // under mu_ first), so target_ is alive.
+      ::pthread_kill(target_, SIGURG);
+      cv_.wait_for(l, std::chrono::milliseconds(50), [this] { return done_; });
+    }
+  }
+
+  pthread_t target_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;   // guarded by mu_
+  bool fired_ = false;  // guarded by mu_
+  std::thread thread_;
+};
+
 git_remote_callbacks MakeCallbacks(FetchContext* ctx) {
   git_remote_callbacks cb = GIT_REMOTE_CALLBACKS_INIT;
   cb.credentials = OnCredentials;
@@ -249,9 +318,14 @@ Status FetchInto(git_repository* repo, const std::string& url, const GitOpenOpti
   fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_ALL;
   fo.update_fetchhead = 0;
   fo.proxy_opts.type = GIT_PROXY_AUTO;
-  rc = git_remote_fetch(remote.get(), nullptr, &fo, "gitdisc: fetch");
+  bool watchdog_fired = false;
+  {
+    FetchWatchdog watchdog(ctx.deadline);
+    rc = git_remote_fetch(remote.get(), nullptr, &fo, "gitdisc: fetch");
+    watchdog_fired = watchdog.fired();
+  }
   if (rc != 0) {
-    if (ctx.timed_out) {
+    if (ctx.timed_out || watchdog_fired) {
       return Status::Timeout("fetch " + url + ": no answer within " +
                              std::to_string(options.fetch_timeout.count()) + "s");
     }

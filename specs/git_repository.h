@@ -9,7 +9,8 @@
 //     refs/tags follow the remote's (forced updates, pruned), and whose HEAD
 //     names the remote's default branch. A fetch has a deadline (checked in
 //     libgit2's progress callbacks, since libgit2 1.5 has no network timeout
-//     option); a fetch that fails keeps the mirror and its last known
+//     option, and enforced on a call blocked on the network by interrupting
+//     it with SIGURG); a fetch that fails keeps the mirror and its last known
 //     revisions, reported through fetch_status(). A mirror that cannot be
 //     opened or whose refs point at missing objects is re-cloned into a temp
 //     folder and swapped in by rename, so a broken mirror is never left in
