@@ -11,7 +11,8 @@
 #   B. One fault at a time, each reported with a clear condition or error and
 #      converging once the fault is gone: a VM without the agent channel; the
 #      ISO cache on a full disk; the Git remote gone; the agent killed
-#      mid-apply; libvirtd restarted mid-rollout; the VM destroyed mid-apply.
+#      mid-apply; libvirtd restarted mid-rollout; the VM destroyed mid-apply;
+#      the guest holding the tray locked after the agent released the disc.
 #
 # Usage: faults_e2e.sh GITDISC_BINARY GUEST_DIR SOURCE_DIR   (as root)
 set -euo pipefail
@@ -206,6 +207,76 @@ check "after the VM is back, reconcile converges" \
 check "$f2: v$version applied once after the restart" applied_once "$f2" "$version"
 check "$f1: v$version applied once" applied_once "$f1" "$version"
 for vm in "$f1" "$f2"; do check "$vm: drive empty" drive_empty "$vm"; done
+check "no image pins left" test "$(pins_left)" -eq 0
+
+# B7. The guest holds the tray locked after the agent released the disc
+# (DESIGN.md §7: eject once released, retry, then force). On f1 only (f2 is
+# the control, ejected without force), found by its SMBIOS UUID, the payload
+# leaves a process in its own session, so it outlives the payload's process
+# group, that keeps the drive open and re-opens it in a tight loop: Linux's
+# cdrom driver locks the door on every open of a drive with a disc
+# (dev.cdrom.lock=1), so the door is locked again right after the agent's
+# CDROM_LOCKDOOR 0. The payload waits until the process holds the drive (the
+# agent kills the payload's process group when the payload exits). Once the
+# disc is gone every open fails and the process ends (60 s at most).
+locker=$(cat <<'SH'
+if [ "$(cat /sys/class/dmi/id/product_uuid)" = LOCKED_UUID ]; then
+  rm -f /tmp/tray-locker-up
+  setsid timeout 60 sh -c '
+    cd /; exec 3</dev/sr0 || exit; : > /tmp/tray-locker-up; failed=0
+    while [ $failed -lt 50 ]; do
+      if true </dev/sr0; then failed=0; else failed=$((failed + 1)); fi
+    done' </dev/null >/dev/null 2>&1 &
+  while [ ! -e /tmp/tray-locker-up ]; do sleep 0.1; done
+fi
+SH
+)
+tray_locked_with_disc() {  # vm: QEMU (query-block, read-only) shows a disc in a locked tray
+  virsh -q -c "$uri" qemu-monitor-command "$1" '{"execute":"query-block"}' |
+    jq -e '[.return[] | select(.removable and .locked and .inserted != null)] | length == 1' >/dev/null
+}
+line_of() {  # log, text at a line's start → the first such line's number (empty if none)
+  grep -n "^$2" "$1" | head -n1 | cut -d: -f1
+}
+forced_after_done() {  # vm log: the forced eject is logged after the agent's done, then the eject
+  local done_at forced_at
+  done_at=$(line_of "$2" "$1: done ok")
+  forced_at=$(line_of "$2" "$1: eject hdc (forced)")
+  [ -n "$done_at" ] && [ -n "$forced_at" ] && [ "$done_at" -lt "$forced_at" ] &&
+    grep -q "^$1: ejected hdc" "$2" && return 0
+  echo "  $1's steps in the reconcile log:"
+  grep "^$1: " "$2" | sed 's/^/    /'
+  return 1
+}
+bump "${locker//LOCKED_UUID/$(virsh -q -c "$uri" domuuid "$f1")}"
+"$gitdisc" reconcile "${args[@]}" --timeout 5m > "$work/locked.log" 2>&1 &
+pid=$!
+locked_after_release=no
+while kill -0 "$pid" 2>/dev/null; do
+  # "done" is printed once the agent reported the disc released: a locked
+  # tray seen after that was locked again by the guest.
+  if [ "$locked_after_release" = no ] && grep -q "^$f1: done" "$work/locked.log" &&
+    tray_locked_with_disc "$f1"; then
+    locked_after_release=yes
+  fi
+  sleep 0.2
+done
+rc=0
+wait "$pid" || rc=$?
+check "reconcile converges although a guest keeps the tray locked (exit $rc)" test "$rc" -eq 0
+check "$f1: QEMU showed the disc in a locked tray after the agent had released it" \
+  test "$locked_after_release" = yes
+check "$f1: the forced eject is reported, after the agent's done" \
+  forced_after_done "$f1" "$work/locked.log"
+check "$f2 (tray not held): ejected without force" \
+  bash -c '! grep -q "^$1: eject hdc (forced)" "$2" && grep -q "^$1: ejected hdc" "$2"' _ "$f2" "$work/locked.log"
+for vm in "$f1" "$f2"; do
+  check "$vm: the agent released the disc (no unmount or unlock error on the console)" \
+    bash -c '! grep -aqE "gitdisc-agent: (unmount|unlock) " "$1"' _ "$work/$vm.console.log"
+  check "$vm: v$version applied once (console)" applied_once "$vm" "$version"
+  check "$vm: the ledger shows v$version applied" ledger_has "$vm" "$version"
+  check "$vm: drive empty" drive_empty "$vm"
+done
 check "no image pins left" test "$(pins_left)" -eq 0
 
 e2e_finish
