@@ -32,6 +32,12 @@ std::string PayloadSetYaml(const BenchSet& set);
 Status WriteTreeFile(const std::string& root, const std::string& rel, const std::string& data,
                      int mode = 0644);
 
+// A mixed payload tree below root/rel: one file of `big_bytes` random bytes
+// (big.bin) and `small_files` files of `small_bytes` (small/dNN/fNNNN), all
+// from a PRNG seeded with `seed` (same seed, same bytes).
+Status WriteRandomTree(const std::string& root, const std::string& rel, uint64_t big_bytes,
+                       int small_files, uint64_t small_bytes, uint64_t seed);
+
 // `git init -b main` in dir (created when missing).
 Status GitInit(const std::string& dir);
 // `git add -A && git commit`; returns the new commit's full SHA.

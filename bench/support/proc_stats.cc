@@ -1,6 +1,7 @@
 #include "bench/support/proc_stats.h"
 
 #include <sys/resource.h>
+#include <time.h>
 
 #include <fstream>
 #include <string>
@@ -17,6 +18,12 @@ IoCounters ReadIoCounters() {
     if (key == "write_bytes:") c.write_bytes = value;
   }
   return c;
+}
+
+double ThreadCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
 uint64_t PeakRssBytes() {

@@ -15,6 +15,9 @@ struct IoCounters {
 // /proc/self/io; zeros when it cannot be read.
 IoCounters ReadIoCounters();
 
+// CPU time of the calling thread, in seconds (CLOCK_THREAD_CPUTIME_ID).
+double ThreadCpuSeconds();
+
 // getrusage(RUSAGE_SELF).ru_maxrss in bytes: the peak so far.
 uint64_t PeakRssBytes();
 // VmRSS of /proc/self/status in bytes: resident now.
