@@ -31,7 +31,7 @@
 // Needs root, libvirtd (started by scripts/start-libvirtd.sh), QEMU and the
 // bench guest image. VMs are named gitdisc-test-<pid>-… and destroyed at exit.
 //
-// Usage: guest_bench [RUNS=3] [GUEST_DIR]
+// Usage: guest_bench [RUNS=3] [GUEST_DIR] [ROWS=347]   (ROWS: which rows to run)
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -313,6 +313,7 @@ void RowDelivery(Provider& provider, Guest& g, int runs) {
 
 struct Cycle {
   double total = 0, observe = 0, insert = 0, to_run = 0, run = 0, to_done = 0, eject = 0;
+  std::string phases;  // "disc +12 ms, verify +…": the agent's events after the apply
   double overhead() const { return total - run; }
 };
 
@@ -339,10 +340,15 @@ Cycle GitdiscCycle(Provider& provider, const std::string& key, const std::string
   if (Status st = provider.InsertMedia(key, "hdc", path); !st.ok()) Die("insert", st);
   c.insert = SecondsSince(t0) - c.observe;
   double t_run = 0, t_result = 0;
+  double t_apply = SecondsSince(t0);
   if (auto a = ob.agent->Apply(op, digest, {"noop"}); !a.ok()) Die("apply", a.status());
   auto done = ob.agent->WaitForDone(op, BenchClock::now() + std::chrono::minutes(5),
                                     [&](const guest::AgentMessage& m) {
                                       auto* pe = std::get_if<guest::ProgressEvent>(&m);
+                                      if (pe) {
+                                        c.phases += (c.phases.empty() ? "" : ", ") + pe->phase +
+                                                    " +" + Duration(SecondsSince(t0) - t_apply);
+                                      }
                                       if (pe && pe->phase == "run") t_run = SecondsSince(t0);
                                       if (std::holds_alternative<guest::ResultEvent>(m)) {
                                         t_result = SecondsSince(t0);
@@ -391,6 +397,7 @@ void RowOverhead(Provider& provider, Guest& g, int runs) {
         r + 1, Duration(c.total).c_str(), Duration(c.run).c_str(), Duration(c.overhead()).c_str(),
         Duration(c.observe).c_str(), Duration(c.insert).c_str(), Duration(c.to_run).c_str(),
         Duration(c.to_done).c_str(), Duration(c.eject).c_str(), Duration(qs).c_str());
+    std::printf("  agent events after apply: %s\n", c.phases.c_str());
     std::fflush(stdout);
   }
   char ours_s[240], alt_s[120];
@@ -412,16 +419,17 @@ void RowOverhead(Provider& provider, Guest& g, int runs) {
 int Run(int argc, char** argv) {
   int runs = argc > 1 ? std::atoi(argv[1]) : 3;
   if (runs < 1) runs = 1;
-  std::string guest_dir = argc > 2 ? argv[2] : GITDISC_BENCH_GUEST_DIR;
+  std::string guest_dir = argc > 2 && argv[2][0] != 0 ? argv[2] : GITDISC_BENCH_GUEST_DIR;
   if (!PathExists(guest_dir + "/initrd.img")) {
     Die("guest image",
         Status::NotFound(guest_dir + "/initrd.img (build the bench-guest-image target)"));
   }
+  std::string rows = argc > 3 ? argv[3] : "347";
   std::string cmdline = ShOut("cat " + Quote(guest_dir + "/cmdline"));
   if (Status st = test_support::EnsureLibvirtd(); !st.ok()) Die("libvirtd", st);
   (void)test_support::ReapLeftoverTestDomains();
 
-  const int kGuests = 3;
+  const int kGuests = rows.find('3') != std::string::npos ? 3 : 1;
   std::string label = std::to_string(::getpid());
   std::vector<Guest> guests(kGuests);
   auto boot0 = BenchClock::now();
@@ -454,11 +462,11 @@ int Run(int argc, char** argv) {
 
   std::string work = guests[0].domain->work_dir() + "/row3";
   if (Status st = MakeDirs(work); !st.ok()) Die("mkdir", st);
-  RowSharedImage(**provider, work, label, kGuests);
+  if (rows.find('3') != std::string::npos) RowSharedImage(**provider, work, label, kGuests);
   // Rows 4 and 7 use the first guest; the others would only take CPU.
   guests.resize(1);
-  RowDelivery(**provider, guests[0], runs);
-  RowOverhead(**provider, guests[0], runs);
+  if (rows.find('4') != std::string::npos) RowDelivery(**provider, guests[0], runs);
+  if (rows.find('7') != std::string::npos) RowOverhead(**provider, guests[0], runs);
   return 0;
 }
 
