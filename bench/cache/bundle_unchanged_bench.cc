@@ -31,9 +31,11 @@
 #include <vector>
 
 #include "base/file_util.h"
+#include "bench/support/bench_main.h"
 #include "bench/support/bench_report.h"
 #include "bench/support/fake_fleet.h"
 #include "bench/support/fleet_repo.h"
+#include "bench/support/image_dir.h"
 #include "bench/support/proc_stats.h"
 #include "bench/support/shell.h"
 #include "reconciler/bundle_builder.h"
@@ -45,28 +47,6 @@
 namespace gitdisc::bench {
 namespace {
 
-[[noreturn]] void Die(const std::string& what, const Status& st) {
-  std::fprintf(stderr, "bundle_unchanged_bench: %s: %s\n", what.c_str(), st.ToString().c_str());
-  std::exit(2);
-}
-
-// Number and total size of the *.iso files in the cache folder.
-std::pair<int, uint64_t> CacheImages(const std::string& dir) {
-  int rc = 0;
-  std::string out = ShOut("find " + Quote(dir) + " -maxdepth 1 -name '*.iso' -printf '%s\\n'", &rc);
-  int n = 0;
-  uint64_t bytes = 0;
-  size_t pos = 0;
-  while (pos < out.size()) {
-    size_t nl = out.find('\n', pos);
-    if (nl == std::string::npos) nl = out.size();
-    bytes += std::strtoull(out.substr(pos, nl - pos).c_str(), nullptr, 10);
-    ++n;
-    pos = nl + 1;
-  }
-  return {n, bytes};
-}
-
 uint64_t FileSize(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
@@ -75,7 +55,7 @@ uint64_t FileSize(const std::string& path) {
 }  // namespace
 }  // namespace gitdisc::bench
 
-int main(int argc, char** argv) {
+static int Main(int argc, char** argv) {
   using namespace gitdisc;
   using namespace gitdisc::bench;
   int runs = argc > 1 ? std::atoi(argv[1]) : 9;
@@ -125,9 +105,9 @@ int main(int argc, char** argv) {
   if (!first.ok()) Die("first commit", first.status());
   if (!first->converged) Die("first commit", Status::Internal("did not converge"));
   double first_s = SecondsSince(t0);
-  auto [images0, cache_bytes0] = CacheImages(co.dir);
+  ImageDir before = CountImages(co.dir);
   std::printf("first commit: image built and applied on 2 VMs in %s; cache: %d image(s), %s\n",
-              Duration(first_s).c_str(), images0, Bytes(cache_bytes0).c_str());
+              Duration(first_s).c_str(), before.images, Bytes(before.bytes).c_str());
   // Warm the builder path's Source on the first commit (its digests cache).
   if (auto s = builder_source->Load(""); !s.ok()) Die("load", s.status());
 
@@ -209,10 +189,10 @@ int main(int argc, char** argv) {
         Bytes(xbytes).c_str());
     std::fflush(stdout);
   }
-  auto [images1, cache_bytes1] = CacheImages(co.dir);
+  ImageDir after = CountImages(co.dir);
   std::printf("cache after %d commits: %d image(s), %s (before: %d, %s); any image built: %s\n",
-              runs, images1, Bytes(cache_bytes1).c_str(), images0, Bytes(cache_bytes0).c_str(),
-              any_built ? "YES" : "no");
+              runs, after.images, Bytes(after.bytes).c_str(), before.images,
+              Bytes(before.bytes).c_str(), any_built ? "YES" : "no");
   double mb = Median(builder_s), mp = Median(pass_s), mx = Median(xorriso_s);
   auto mw = static_cast<uint64_t>(Median(builder_wchar));
   auto ms = static_cast<uint64_t>(Median(builder_storage));
@@ -234,7 +214,7 @@ int main(int argc, char** argv) {
               Duration(mp).c_str(), Duration(Median(pass_cpu)).c_str(), Bytes(mps).c_str());
   std::printf("median xorriso rebuild: %s, %s written\n", Duration(mx).c_str(),
               Bytes(static_cast<uint64_t>(Median(xorriso_bytes))).c_str());
-  bool images_same = !any_built && images1 == images0 && cache_bytes1 == cache_bytes0;
+  bool images_same = !any_built && after.images == before.images && after.bytes == before.bytes;
   char ours[240], alt[120];
   std::snprintf(ours, sizeof ours,
                 "controller pass: %s to storage, %s; image %s (builder path for a VM that still "
@@ -251,4 +231,8 @@ int main(int argc, char** argv) {
             .met = images_same && mps == 0 && mp < 0.010});
   (void)RemoveAll(root);
   return images_same ? 0 : 1;
+}
+
+int main(int argc, char** argv) {
+  return gitdisc::bench::RunBench("bundle_unchanged_bench", [&] { return Main(argc, argv); });
 }

@@ -46,8 +46,10 @@
 #include "base/file_util.h"
 #include "base/sha256.h"
 #include "bench/guest/qga_client.h"
+#include "bench/support/bench_main.h"
 #include "bench/support/bench_report.h"
 #include "bench/support/fleet_repo.h"
+#include "bench/support/image_dir.h"
 #include "bench/support/shell.h"
 #include "guest/agent_client.h"
 #include "guest/test_bundle.h"
@@ -64,15 +66,6 @@ namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-
-// Thrown instead of exiting, so that the guests' destructors destroy them.
-struct BenchFailure {
-  std::string message;
-};
-
-[[noreturn]] void Die(const std::string& what, const Status& st) {
-  throw BenchFailure{what + ": " + st.ToString()};
-}
 
 std::string RandomBytes(size_t n, uint64_t seed) {
   std::mt19937_64 rng(seed);
@@ -149,19 +142,9 @@ void RowSharedImage(Provider& provider, const std::string& work, const std::stri
   if (!pass.ok()) Die("reconcile", pass.status());
   if (!pass->converged) Die("reconcile", Status::Internal("the 3 guests did not converge"));
   reconciler::FleetStatus fs = controller.Status();
-  int images = 0;
-  uint64_t disk = 0;
-  for (const std::string& line :
-       {ShOut("find " + Quote(co.dir) + " -maxdepth 1 -name '*.iso' -printf '%b\\n'")}) {
-    size_t pos = 0;
-    while (pos < line.size()) {
-      size_t nl = line.find('\n', pos);
-      if (nl == std::string::npos) nl = line.size();
-      disk += std::strtoull(line.substr(pos, nl - pos).c_str(), nullptr, 10) * 512;
-      ++images;
-      pos = nl + 1;
-    }
-  }
+  ImageDir cached = CountImages(co.dir);
+  int images = cached.images;
+  uint64_t disk = cached.disk;
   // Beside it: one image per VM.
   std::string alt = work + "/per-vm";
   (void)MakeDirs(alt);
@@ -174,8 +157,7 @@ void RowSharedImage(Provider& provider, const std::string& work, const std::stri
     }
   }
   double alt_secs = SecondsSince(a0);
-  uint64_t alt_disk =
-      std::strtoull(ShOut("du -B1 -s " + Quote(alt) + " | cut -f1").c_str(), nullptr, 10);
+  uint64_t alt_disk = CountImages(alt).disk;
   std::printf(
       "row 3, %d real guests: %llu image(s) built, %d in the cache (%s), %llu inserts, converged "
       "in %s | one image per VM (xorriso): %d images, %s, %s\n",
@@ -474,11 +456,6 @@ int Run(int argc, char** argv) {
 }  // namespace gitdisc::bench
 
 int main(int argc, char** argv) {
-  try {
-    return gitdisc::bench::Run(argc, argv);
-  } catch (const gitdisc::bench::BenchFailure& f) {
-    // The guests were destroyed while the exception left Run.
-    std::fprintf(stderr, "guest_bench: %s\n", f.message.c_str());
-    return 2;
-  }
+  // Errors unwind (BenchFailure), so the guests are destroyed on the way out.
+  return gitdisc::bench::RunBench("guest_bench", [&] { return gitdisc::bench::Run(argc, argv); });
 }

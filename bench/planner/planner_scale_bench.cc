@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "base/file_util.h"
+#include "bench/support/bench_main.h"
 #include "bench/support/bench_report.h"
 #include "bench/support/fleet_repo.h"
 #include "bench/support/proc_stats.h"
@@ -38,11 +39,6 @@ struct Figures {
   double list = 0, assemble = 0, plan = 0;
   size_t bundles = 0, actions = 0;
 };
-
-[[noreturn]] void Die(const std::string& what, const Status& st) {
-  std::fprintf(stderr, "planner_scale_bench: %s: %s\n", what.c_str(), st.ToString().c_str());
-  std::exit(2);
-}
 
 Figures Measure(const specs::Snapshot& snap, int vms, int role_sets, int runs) {
   FakeProvider provider({"qemu:///system"});
@@ -98,7 +94,7 @@ Figures Measure(const specs::Snapshot& snap, int vms, int role_sets, int runs) {
 }  // namespace
 }  // namespace gitdisc::bench
 
-int main(int argc, char** argv) {
+static int Main(int argc, char** argv) {
   using namespace gitdisc;
   using namespace gitdisc::bench;
   int vms = argc > 1 ? std::atoi(argv[1]) : 10000;
@@ -180,4 +176,8 @@ int main(int argc, char** argv) {
             .met = total < 0.25 && peak < (150ull << 20)});
   (void)RemoveAll(root);
   return 0;
+}
+
+int main(int argc, char** argv) {
+  return gitdisc::bench::RunBench("planner_scale_bench", [&] { return Main(argc, argv); });
 }

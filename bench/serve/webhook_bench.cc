@@ -38,6 +38,7 @@
 
 #include "base/file_util.h"
 #include "bench/serve/tray_events.h"
+#include "bench/support/bench_main.h"
 #include "bench/support/bench_report.h"
 #include "bench/support/fleet_repo.h"
 #include "bench/support/shell.h"
@@ -53,14 +54,6 @@ namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-
-struct BenchFailure {
-  std::string message;
-};
-
-[[noreturn]] void Die(const std::string& what, const Status& st) {
-  throw BenchFailure{what + ": " + st.ToString()};
-}
 
 int FreePort() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -340,10 +333,6 @@ int Run(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
-  try {
-    return gitdisc::bench::Run(argc, argv);
-  } catch (const gitdisc::bench::BenchFailure& f) {
-    std::fprintf(stderr, "webhook_bench: %s\n", f.message.c_str());
-    return 2;
-  }
+  // Errors unwind (BenchFailure), so the guests are destroyed on the way out.
+  return gitdisc::bench::RunBench("webhook_bench", [&] { return gitdisc::bench::Run(argc, argv); });
 }

@@ -21,9 +21,11 @@
 #include <vector>
 
 #include "base/file_util.h"
+#include "bench/support/bench_main.h"
 #include "bench/support/bench_report.h"
 #include "bench/support/fake_fleet.h"
 #include "bench/support/fleet_repo.h"
+#include "bench/support/image_dir.h"
 #include "bench/support/shell.h"
 #include "reconciler/controller.h"
 #include "specs/git_library.h"
@@ -31,28 +33,6 @@
 
 namespace gitdisc::bench {
 namespace {
-
-[[noreturn]] void Die(const std::string& what, const Status& st) {
-  std::fprintf(stderr, "shared_image_bench: %s: %s\n", what.c_str(), st.ToString().c_str());
-  std::exit(2);
-}
-
-// Files named *.iso directly in dir: count and bytes on disk (st_blocks).
-std::pair<int, uint64_t> IsoFiles(const std::string& dir) {
-  int rc = 0;
-  std::string out = ShOut("find " + Quote(dir) + " -maxdepth 1 -name '*.iso' -printf '%b\\n'", &rc);
-  int n = 0;
-  uint64_t bytes = 0;
-  size_t pos = 0;
-  while (pos < out.size()) {
-    size_t nl = out.find('\n', pos);
-    if (nl == std::string::npos) nl = out.size();
-    bytes += std::strtoull(out.substr(pos, nl - pos).c_str(), nullptr, 10) * 512;
-    ++n;
-    pos = nl + 1;
-  }
-  return {n, bytes};
-}
 
 struct Result3 {
   int vms = 0;
@@ -103,7 +83,9 @@ Result3 RunFleet(specs::GitLibrary& git, const std::string& repo, const std::str
     paths.insert(c.substr(c.rfind(' ') + 1));
   }
   r.distinct_paths = paths.size();
-  std::tie(r.images, r.disk) = IsoFiles(co.dir);
+  ImageDir cached = CountImages(co.dir);
+  r.images = cached.images;
+  r.disk = cached.disk;
 
   // One image per VM (the per-VM seed disc way), same payload folder.
   std::string alt = dir + "/per-vm";
@@ -117,7 +99,9 @@ Result3 RunFleet(specs::GitLibrary& git, const std::string& repo, const std::str
     }
   }
   r.alt_seconds = SecondsSince(t0);
-  std::tie(r.alt_images, r.alt_disk) = IsoFiles(alt);
+  ImageDir per_vm = CountImages(alt);
+  r.alt_images = per_vm.images;
+  r.alt_disk = per_vm.disk;
   (void)RemoveAll(dir);
   return r;
 }
@@ -125,7 +109,7 @@ Result3 RunFleet(specs::GitLibrary& git, const std::string& repo, const std::str
 }  // namespace
 }  // namespace gitdisc::bench
 
-int main(int argc, char** argv) {
+static int Main(int argc, char** argv) {
   using namespace gitdisc;
   using namespace gitdisc::bench;
   std::vector<int> ns;
@@ -174,4 +158,8 @@ int main(int argc, char** argv) {
             .met = one_image});
   (void)RemoveAll(root);
   return one_image ? 0 : 1;
+}
+
+int main(int argc, char** argv) {
+  return gitdisc::bench::RunBench("shared_image_bench", [&] { return Main(argc, argv); });
 }
