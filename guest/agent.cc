@@ -356,6 +356,9 @@ void Agent::State::RunApply(OpRecord op) {
   iso::Manifest manifest;
   std::string last_problem = "no CD-ROM device";
   auto deadline = std::chrono::steady_clock::now() + options.disc_retry;
+  // The first read after a media change fails once (unit attention) and a
+  // retry right away usually succeeds: wait 10 ms first, doubling to 200 ms.
+  auto retry_wait = std::chrono::milliseconds(10);
   for (;;) {
     for (const auto& dev : candidates) {
       auto r = iso::IsoReader::Open(dev);
@@ -379,7 +382,8 @@ void Agent::State::RunApply(OpRecord op) {
       break;
     }
     if (reader || std::chrono::steady_clock::now() >= deadline) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    std::this_thread::sleep_for(retry_wait);
+    retry_wait = std::min(retry_wait * 2, std::chrono::milliseconds(200));
     if (options.discs.empty()) candidates = system->ListDiscDevices();
   }
   if (!reader) return refuse_all("no disc with the expected bundle: " + last_problem);

@@ -8,10 +8,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <thread>
+#include <utility>
 
 #include "base/file_util.h"
 #include "guest/protocol.h"
@@ -43,6 +45,7 @@ class PortStream final : public ByteStream {
         return Status::Timeout("read: would block");
       }
       if (got < 0) return Status::FromErrno("read", errno);
+      bytes_read_ += static_cast<uint64_t>(got);
       return static_cast<size_t>(got);
     }
   }
@@ -73,9 +76,13 @@ class PortStream final : public ByteStream {
     fd_ = -1;
   }
 
+  // Bytes read since the previous call: did a host talk on this connection?
+  uint64_t TakeBytesRead() { return std::exchange(bytes_read_, 0); }
+
  private:
   int fd_;
   std::chrono::milliseconds write_deadline_;
+  uint64_t bytes_read_ = 0;
 };
 
 void Log(const std::string& msg) { std::fprintf(stderr, "gitdisc-agent: %s\n", msg.c_str()); }
@@ -154,6 +161,12 @@ Status RunAgentLoop(Agent& agent, const PortOptions& options) {
     Log("listening on " + path);
     struct stat st;
     bool socket = ::stat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode);
+    auto* port = dynamic_cast<PortStream*>(stream->get());
+    // A host that hung up often comes back at once (the controller's next
+    // pass opens the channel again within milliseconds), so after a
+    // connection that carried data the waits start short and double up to
+    // idle_sleep; an idle port is polled every idle_sleep.
+    std::chrono::milliseconds wait = options.idle_sleep;
     for (;;) {
       Status s = agent.Serve(stream->get());
       if (options.max_connections > 0 && ++connections >= options.max_connections) {
@@ -166,7 +179,10 @@ Status RunAgentLoop(Agent& agent, const PortOptions& options) {
       // End of stream: a socket peer is gone for good; a port just has no
       // host right now, so wait a little and serve it again.
       if (socket) break;
-      std::this_thread::sleep_for(options.idle_sleep);
+      if (port != nullptr && port->TakeBytesRead() > 0) wait = std::chrono::milliseconds(5);
+      wait = std::min(wait, options.idle_sleep);
+      std::this_thread::sleep_for(wait);
+      wait *= 2;
     }
     std::this_thread::sleep_for(options.idle_sleep);
   }

@@ -4,7 +4,9 @@
 //
 // A virtio-serial port reads end-of-file (and polls as hung up) while no host
 // has the channel open; the loop then sleeps briefly and serves again, so it
-// neither spins nor misses a host that connects later. Writes have a deadline
+// neither spins nor misses a host that connects later. Right after a host
+// hung up the waits are short (5 ms, doubling up to idle_sleep), because the
+// controller usually reconnects within milliseconds. Writes have a deadline
 // so a host that stops reading cannot wedge the agent.
 //
 // Thread-compatible; RunAgentLoop runs on the caller's thread.

@@ -20,6 +20,8 @@ packages=(
   # daemon tests: the status page in a headless browser; promtool (only
   # packaged inside the Prometheus server; its service is not started here)
   chromium prometheus
+  # benchmarks (bench/guest): qemu-guest-agent copied into the bench guest
+  qemu-guest-agent
   # fuzzing (clang's libFuzzer)
   clang libclang-rt-dev
 )

@@ -45,7 +45,8 @@ std::string Join(std::string_view dir, std::string_view name) {
 
 }  // namespace
 
-Result<RepoTree::Entry> GitTree::Impl::EntryFor(std::string path, const git_tree_entry* e) const {
+Result<RepoTree::Entry> GitTree::Impl::EntryFor(std::string path, const git_tree_entry* e,
+                                                bool with_size) const {
   Entry out;
   out.path = std::move(path);
   switch (git_tree_entry_filemode(e)) {
@@ -70,6 +71,7 @@ Result<RepoTree::Entry> GitTree::Impl::EntryFor(std::string path, const git_tree
       out.mode = 0644;
       break;
   }
+  if (!with_size) return out;
   size_t size = 0;
   git_object_t type = GIT_OBJECT_INVALID;
   int rc = git_odb_read_header(&size, &type, odb.get(), git_tree_entry_id(e));
@@ -113,6 +115,16 @@ Result<RepoTree::Entry> GitTree::Stat(std::string_view path) const {
 }
 
 Result<std::vector<RepoTree::Entry>> GitTree::List(std::string_view dir, bool recursive) const {
+  return ListEntries(dir, recursive, /*with_sizes=*/true);
+}
+
+Result<std::vector<RepoTree::Entry>> GitTree::ListWithoutSizes(std::string_view dir,
+                                                               bool recursive) const {
+  return ListEntries(dir, recursive, /*with_sizes=*/false);
+}
+
+Result<std::vector<RepoTree::Entry>> GitTree::ListEntries(std::string_view dir, bool recursive,
+                                                          bool with_sizes) const {
   std::lock_guard<std::mutex> l(impl_->handle->mu);
   GITDISC_ASSIGN_OR_RETURN(auto found, impl_->Lookup(dir));
   GitTreePtr owned;
@@ -136,7 +148,7 @@ Result<std::vector<RepoTree::Entry>> GitTree::List(std::string_view dir, bool re
     out.reserve(n);
     for (size_t i = 0; i < n; ++i) {
       const git_tree_entry* e = git_tree_entry_byindex(tree, i);
-      auto entry = impl_->EntryFor(Join(dir, git_tree_entry_name(e)), e);
+      auto entry = impl_->EntryFor(Join(dir, git_tree_entry_name(e)), e, with_sizes);
       if (!entry.ok()) return entry.status();
       out.push_back(std::move(entry).value());
     }
@@ -146,13 +158,14 @@ Result<std::vector<RepoTree::Entry>> GitTree::List(std::string_view dir, bool re
       std::string_view dir;
       std::vector<Entry>* out;
       Status* failure;
-    } walk{impl_.get(), dir, &out, &failure};
+      bool with_sizes;
+    } walk{impl_.get(), dir, &out, &failure, with_sizes};
     int rc = git_tree_walk(
         tree, GIT_TREEWALK_PRE,
         [](const char* root, const git_tree_entry* e, void* payload) -> int {
           auto* w = static_cast<Walk*>(payload);
           std::string rel = std::string(root) + git_tree_entry_name(e);
-          auto entry = w->impl->EntryFor(Join(w->dir, rel), e);
+          auto entry = w->impl->EntryFor(Join(w->dir, rel), e, w->with_sizes);
           if (!entry.ok()) {
             *w->failure = entry.status();
             return -1;

@@ -36,6 +36,7 @@ class GitTree final : public RepoTree {
   int64_t CommitTime() const override;
   Result<Entry> Stat(std::string_view path) const override;
   Result<std::vector<Entry>> List(std::string_view dir, bool recursive) const override;
+  Result<std::vector<Entry>> ListWithoutSizes(std::string_view dir, bool recursive) const override;
   Result<std::string> ReadFile(std::string_view path,
                                uint64_t max_bytes = UINT64_MAX) const override;
   Result<std::string> ReadLink(std::string_view path) const override;
@@ -48,6 +49,9 @@ class GitTree final : public RepoTree {
   Result<std::string> BlobId(std::string_view path) const;
 
  private:
+  Result<std::vector<Entry>> ListEntries(std::string_view dir, bool recursive,
+                                         bool with_sizes) const;
+
   std::unique_ptr<Impl> impl_;
 };
 

@@ -22,7 +22,8 @@ struct GitTree::Impl {
   std::string Describe() const;
   // (entry, is_root): the root has no git_tree_entry.
   Result<std::pair<git_internal::GitTreeEntryPtr, bool>> Lookup(std::string_view path) const;
-  Result<Entry> EntryFor(std::string path, const git_tree_entry* e) const;
+  // with_size false: `size` stays 0 (no object-header read).
+  Result<Entry> EntryFor(std::string path, const git_tree_entry* e, bool with_size = true) const;
   Result<std::string> ReadBlob(const std::string& path, const git_oid* oid,
                                uint64_t max_bytes) const;
 };

@@ -44,6 +44,12 @@ class RepoTree {
   // Entries below a folder, sorted by path; recursive lists every level
   // (folders included) without following symlinks.
   virtual Result<std::vector<Entry>> List(std::string_view dir, bool recursive) const = 0;
+  // List for callers that need only paths, types and modes (the spec
+  // loader): `size` may be left 0. A Git tree then skips one object-header
+  // read per blob — for a loose object, a file open and an inflate.
+  virtual Result<std::vector<Entry>> ListWithoutSizes(std::string_view dir, bool recursive) const {
+    return List(dir, recursive);
+  }
   // A file's content; kInvalid when it is larger than max_bytes.
   virtual Result<std::string> ReadFile(std::string_view path,
                                        uint64_t max_bytes = UINT64_MAX) const = 0;

@@ -60,7 +60,10 @@ class Loader {
       out_.diagnostics.push_back(Error(root_pos, "spec path " + Quoted(root) + " is not a folder"));
       return std::move(out_);
     }
-    GITDISC_ASSIGN_OR_RETURN(std::vector<RepoTree::Entry> entries, tree_.List(root, true));
+    // Names and types only: sizes would cost an object read per blob of the
+    // whole tree, payloads included.
+    GITDISC_ASSIGN_OR_RETURN(std::vector<RepoTree::Entry> entries,
+                             tree_.ListWithoutSizes(root, true));
 
     // Parse every candidate first: payload folders are only known afterwards.
     struct FileResult {
@@ -82,9 +85,10 @@ class Loader {
         auto content = tree_.ReadFile(e.path, options_.limits.max_bytes);
         if (!content.ok()) {
           if (content.status().code() != Status::Code::kInvalid) return content.status();
+          GITDISC_ASSIGN_OR_RETURN(RepoTree::Entry sized, tree_.Stat(e.path));
           fr.read_errors.push_back(
               Error(SourcePos{e.path, 1, 1},
-                    "file is " + std::to_string(e.size) + " bytes, over the limit of " +
+                    "file is " + std::to_string(sized.size) + " bytes, over the limit of " +
                         std::to_string(options_.limits.max_bytes) + " bytes for spec files"));
         } else {
           fr.parsed = ParseSpecFile(e.path, *content, options_.limits);
@@ -187,7 +191,8 @@ class Loader {
         AddError(p.source_pos, what + Quoted(src->path) + " is a file, not a folder");
         return false;
     }
-    GITDISC_ASSIGN_OR_RETURN(std::vector<RepoTree::Entry> entries, tree_.List(dir, true));
+    GITDISC_ASSIGN_OR_RETURN(std::vector<RepoTree::Entry> entries,
+                             tree_.ListWithoutSizes(dir, true));
     bool ok = true;
     for (const RepoTree::Entry& e : entries) {
       std::string rel = RelativeTo(e.path, dir);

@@ -90,6 +90,17 @@ TEST_F(GitRepositoryTest, ReadsCommittedTreeWithModesSymlinksAndSubmodules) {
   EXPECT_EQ((*list)[3].mode, 0644u);
   EXPECT_EQ((*list)[4].type, RepoTree::Type::kSubmodule);
 
+  // The spec loader's listing: the same entries without the object-header reads.
+  auto unsized = t.ListWithoutSizes("payloads", true);
+  ASSERT_TRUE(unsized.ok()) << unsized.status().ToString();
+  ASSERT_EQ(unsized->size(), list->size());
+  for (size_t i = 0; i < list->size(); ++i) {
+    EXPECT_EQ((*unsized)[i].path, (*list)[i].path);
+    EXPECT_EQ((*unsized)[i].type, (*list)[i].type);
+    EXPECT_EQ((*unsized)[i].mode, (*list)[i].mode);
+    EXPECT_EQ((*unsized)[i].size, 0u) << (*unsized)[i].path;
+  }
+
   auto shallow = t.List("", false);
   ASSERT_TRUE(shallow.ok());
   ASSERT_EQ(shallow->size(), 2u);

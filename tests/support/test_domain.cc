@@ -119,6 +119,11 @@ std::string BuildTestDomainXml(const TestDomainOptions& o, const std::string& na
       << "      <target type='virtio' name='org.gitdisc.agent.0'/>\n"
       << "    </channel>\n";
   }
+  if (o.qemu_guest_agent_channel) {
+    x << "    <channel type='unix'>\n"
+      << "      <target type='virtio' name='org.qemu.guest_agent.0'/>\n"
+      << "    </channel>\n";
+  }
   x << "    <serial type='file'>\n"
     << "      <source path='" << EscapeMarkup(console_log) << "'/>\n"
     << "      <target port='0'/>\n"

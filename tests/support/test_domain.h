@@ -57,6 +57,9 @@ struct TestDomainOptions {
   // readable by the QEMU user.
   std::vector<std::string> cdrom_sources = {};
   bool agent_channel = true;
+  // Also the qemu-guest-agent channel org.qemu.guest_agent.0 (same kind:
+  // unix-backed virtio-serial), for benchmarks against qemu-ga.
+  bool qemu_guest_agent_channel = false;
   std::map<std::string, std::string> labels = {};
   // Direct kernel boot when both are set; copied into the work directory.
   std::string kernel = {};
