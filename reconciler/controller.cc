@@ -18,16 +18,20 @@ int64_t Unix(const Clock* clock) {
 // Images from the cache, built from one snapshot's bundles when missing.
 class CacheImages final : public ImageSource {
  public:
-  CacheImages(iso::IsoCache* cache, std::shared_ptr<const specs::Snapshot> snap,
-              const DesiredBuild* desired, std::vector<std::string> roots,
+  // `build_mu` is shared by every worker: one build at a time on 2 cores,
+  // and a bundle several VMs need is built once, the others reuse it.
+  CacheImages(std::mutex* build_mu, iso::IsoCache* cache,
+              std::shared_ptr<const specs::Snapshot> snap, const DesiredBuild* desired,
+              std::vector<std::string> roots,
               std::function<void(const std::string&, bool)> on_build)
-      : cache_(cache),
+      : mu_(*build_mu),
+        cache_(cache),
         snap_(std::move(snap)),
         desired_(desired),
         roots_(std::move(roots)),
         on_build_(std::move(on_build)) {}
   Result<std::string> Ensure(const std::string& digest, const std::string& owner) override {
-    std::lock_guard<std::mutex> l(mu_);  // one build at a time on 2 cores
+    std::lock_guard<std::mutex> l(mu_);
     auto it = desired_->bundles.find(digest);
     if (it == desired_->bundles.end()) {
       GITDISC_RETURN_IF_ERROR(cache_->Pin(digest, owner));
@@ -45,7 +49,7 @@ class CacheImages final : public ImageSource {
   std::vector<std::string> Roots() const override { return roots_; }
 
  private:
-  std::mutex mu_;
+  std::mutex& mu_;
   iso::IsoCache* cache_;
   std::shared_ptr<const specs::Snapshot> snap_;
   const DesiredBuild* desired_;
@@ -475,7 +479,7 @@ Controller::ReconcileResult Controller::Reconcile(const std::string& key) {
     if (step == "apply") NoteApplySent(vm);
     if (options_.progress) options_.progress(vm, step, detail);
   };
-  CacheImages images(cache_, snap, desired.get(), Roots(),
+  CacheImages images(&build_mu_, cache_, snap, desired.get(), Roots(),
                      [this](const std::string& d, bool built) {
                        if (built) {
                          std::lock_guard<std::mutex> l(mu_);

@@ -241,7 +241,8 @@ class Controller final : public ControllerApi {
   std::condition_variable cv_;  // wake_/stop_ for the loop; held_ and worker progress
   std::thread thread_;
   std::vector<std::thread> workers_;
-  std::mutex pass_mu_;  // one scan (RunPass, RunUntilConverged, loop) at a time
+  std::mutex pass_mu_;   // one scan (RunPass, RunUntilConverged, loop) at a time
+  std::mutex build_mu_;  // one image build at a time, shared by the workers
 };
 
 // The plan as JSON (schemaVersion 1): what `gitdisc diff -o json` prints.

@@ -608,5 +608,23 @@ TEST_F(ControllerTest, TheDaemonRetriesAFailedApplyAfterItsBackoff) {
   ExpectAllDrivesEmpty();
 }
 
+// Workers that need the same bundle at once build it once: the others wait
+// for that build and reuse the image.
+TEST_F(ControllerTest, VmsWorkedOnAtOnceShareOneBuildOfTheirBundle) {
+  std::string web = ReadFile(repo_ + "/web.yaml").value();
+  web.replace(web.find("{maxParallel: 1, canary: 1, maxFailures: 0}"), 43,
+              "{maxParallel: \"100%\", maxFailures: 0}");
+  Write(repo_ + "/web.yaml", web);
+  Commit("web: all at once");
+  for (const char* name : {"web-3", "web-4", "web-5"}) {
+    provider_->AddVm({.name = name, .labels = {{"role", "web"}}});
+  }
+  auto pass = controller_->RunPass(/*execute=*/true);
+  ASSERT_TRUE(pass.ok()) << pass.status().ToString();
+  EXPECT_EQ(pass->executed, 6) << "five web VMs and db-1 in one pass";
+  EXPECT_EQ(LogLines("motd v1"), 5);
+  EXPECT_EQ(controller_->Status().counters.iso_builds_total, 2u) << "one build per bundle";
+}
+
 }  // namespace
 }  // namespace gitdisc::reconciler
