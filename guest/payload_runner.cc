@@ -2,14 +2,15 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/prctl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <optional>
 
 namespace gitdisc::guest {
@@ -140,7 +141,16 @@ Result<RunOutcome> RunPayloadProcess(const RunSpec& spec) {
     int stage = 0;
     if (::chdir(spec.cwd.c_str()) == 0) {
       stage = 1;
-      ::execve(program.c_str(), argv.data(), envp.data());
+      // ETXTBSY: the file is open for writing somewhere. A process forked
+      // by another thread while our extraction had it open holds that fd
+      // until its own exec; wait for that briefly (up to 2 s) rather than
+      // fail the payload. A writer that never closes still fails it.
+      for (int tries = 0;; ++tries) {
+        ::execve(program.c_str(), argv.data(), envp.data());
+        if (errno != ETXTBSY || tries >= 400) break;
+        struct timespec pause = {0, 5 * 1000 * 1000};
+        ::nanosleep(&pause, nullptr);
+      }
     }
     int report[2] = {stage, errno};
     ssize_t ignored = ::write(err[1], report, sizeof report);

@@ -1,9 +1,10 @@
 #include "guest/payload_runner.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 
 #include <fstream>
 
@@ -150,6 +151,42 @@ TEST(PayloadRunner, MissingProgramIsAStartFailure) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->kind, RunOutcome::Kind::kStartFailed);
   EXPECT_NE(r->output_tail.find("cannot enter"), std::string::npos);
+}
+
+// The race the in-process controller tests hit under load: another thread
+// forks while a script is still open for writing, so that child holds a
+// write fd to it until its own exec, and exec of the script fails with
+// ETXTBSY meanwhile. Here another process holds the fd for 100 ms; the
+// runner waits it out instead of failing the payload.
+TEST(PayloadRunner, AScriptStillOpenForWritingElsewhereRunsOnceItIsClosed) {
+  TempDir dir;
+  std::string script = dir.path() + "/install.sh";
+  ASSERT_TRUE(WriteFileAtomic(script, "#!/bin/sh\necho ran\n", 0755).ok());
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  pid_t writer = ::fork();
+  ASSERT_GE(writer, 0);
+  if (writer == 0) {
+    int fd = ::open(script.c_str(), O_WRONLY | O_APPEND);
+    char c = fd >= 0 ? 'y' : 'n';
+    (void)!::write(ready[1], &c, 1);
+    ::usleep(100 * 1000);
+    ::_exit(0);
+  }
+  ::close(ready[1]);
+  char c = 0;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  ::close(ready[0]);
+  ASSERT_EQ(c, 'y');
+  RunSpec s;
+  s.argv = {"./install.sh"};
+  s.cwd = dir.path();
+  auto r = RunPayloadProcess(s);
+  int status = 0;
+  ::waitpid(writer, &status, 0);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->kind, RunOutcome::Kind::kExited) << r->output_tail;
+  EXPECT_EQ(r->output_tail, "ran\n");
 }
 
 TEST(PayloadRunner, KilledBySignalReports128PlusSignal) {

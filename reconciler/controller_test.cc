@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <thread>
 
 #include "base/file_util.h"
@@ -233,11 +234,12 @@ std::string Describe(const FleetStatus& st) {
   return out;
 }
 
-const VmStatus* FindVm(const FleetStatus& st, const std::string& key) {
+// A copy: Status() returns a fresh FleetStatus each time.
+std::optional<VmStatus> FindVm(const FleetStatus& st, const std::string& key) {
   for (const VmStatus& v : st.vms) {
-    if (v.key == key) return &v;
+    if (v.key == key) return v;
   }
-  return nullptr;
+  return std::nullopt;
 }
 
 TEST_F(ControllerTest, DiffPlansThenReconcileConvergesAndEjectsEverything) {
@@ -494,8 +496,8 @@ TEST_F(ControllerTest, ASlowApplyDoesNotHoldBackTheOtherVmsInTheDaemon) {
   ASSERT_TRUE(WaitFor([&] { return LogLines("motd v1") == 2; })) << Describe(controller_->Status());
   EXPECT_EQ(LogLines("pg v1"), 0);
   ASSERT_TRUE(WaitFor([&] {
-    const VmStatus* db = FindVm(controller_->Status(), db1_);
-    const VmStatus* web2 = FindVm(controller_->Status(), web2_);
+    auto db = FindVm(controller_->Status(), db1_);
+    auto web2 = FindVm(controller_->Status(), web2_);
     return db && web2 && db->condition == VmCondition::kProgressing &&
            web2->condition == VmCondition::kReady;
   }));
@@ -526,7 +528,7 @@ TEST_F(ControllerTest, AnEventForAKnownVmReconcilesOnlyThatKey) {
   OpenController();
   controller_->Start();
   ASSERT_TRUE(WaitFor([&] {
-    const VmStatus* db = FindVm(controller_->Status(), db1_);
+    auto db = FindVm(controller_->Status(), db1_);
     return LogLines("motd v1") == 2 && db && db->reason == "NotRunning" &&
            FindVm(controller_->Status(), web2_)->condition == VmCondition::kReady;
   })) << Describe(controller_->Status());
