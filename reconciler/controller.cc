@@ -350,6 +350,10 @@ Result<PassResult> Controller::Scan(bool execute, const std::string& rev) {
       }
     }
     pass.plan = PlanLocked(*view);
+    // `gitdisc status` and the final table of `reconcile` are dry scans of
+    // the current revision; a dry plan at another revision (PlanAt, diff
+    // --rev) must not replace the fleet's status.
+    if (!execute && rev.empty()) WriteStatusLocked(pass.plan, *view);
   }
 
   if (execute) {
@@ -362,7 +366,7 @@ Result<PassResult> Controller::Scan(bool execute, const std::string& rev) {
     }
     last_revision_ = pass.plan.revision;
     pass.executed = QueueActionableLocked(pass.plan, "");
-    WriteStatusLocked(pass.plan);
+    WriteStatusLocked(pass.plan, view_);
   }
 
   // Converged / stuck, judged on this pass's plan.
@@ -460,7 +464,7 @@ Controller::ReconcileResult Controller::Reconcile(const std::string& key) {
     if (it == plan.vms.end()) return out;
     vp = *it;
     if (!Actionable(vp)) {
-      WriteStatusLocked(plan);
+      WriteStatusLocked(plan, view_);
       if (vp.condition == VmCondition::kAgentUnavailable) {
         // Perhaps still booting: look again, the way a failure would.
         out.requeue_after =
@@ -509,7 +513,7 @@ Controller::ReconcileResult Controller::Reconcile(const std::string& key) {
   executing_.erase(key);
   if (after) InstallLocked(*after, seq);
   Plan plan = PlanLocked(view_);
-  WriteStatusLocked(plan);
+  WriteStatusLocked(plan, view_);
   if (background_) QueueActionableLocked(plan, key);
   return out;
 }
@@ -620,7 +624,7 @@ void Controller::NoteApplySent(const std::string& vm) {
   if (options_.hooks.first_insert) options_.hooks.first_insert(vm, t->revision, t->reason, seconds);
 }
 
-void Controller::WriteStatusLocked(const Plan& plan) {
+void Controller::WriteStatusLocked(const Plan& plan, const FleetView& view) {
   FleetStatus fs;
   fs.generated_unix = Unix(clock_);
   for (const VmPlan& p : plan.vms) {
@@ -628,7 +632,7 @@ void Controller::WriteStatusLocked(const Plan& plan) {
     v.key = p.key;
     v.name = p.name;
     v.host = p.host;
-    if (auto o = view_.observed.find(p.key); o != view_.observed.end()) {
+    if (auto o = view.observed.find(p.key); o != view.observed.end()) {
       v.power = o->second.power;
       v.labels = o->second.labels;
       for (const ObservedDrive& d : o->second.drives) {

@@ -195,8 +195,8 @@ class Controller final : public ControllerApi {
   void Loop();
   void AddEvent(const std::string& type, const std::string& object, const std::string& reason,
                 const std::string& message);
-  // Requires mu_.
-  void WriteStatusLocked(const Plan& plan);
+  // Requires mu_. The status from `plan` and the observations in `view`.
+  void WriteStatusLocked(const Plan& plan, const FleetView& view);
   void NoteApplySent(const std::string& vm);
   // Unpins images that VMs seen this pass no longer hold (a controller
   // killed between an eject and its unpin, media changed by hand), so that

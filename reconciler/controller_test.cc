@@ -628,5 +628,31 @@ TEST_F(ControllerTest, VmsWorkedOnAtOnceShareOneBuildOfTheirBundle) {
   EXPECT_EQ(controller_->Status().counters.iso_builds_total, 2u) << "one build per bundle";
 }
 
+// `gitdisc status` and reconcile's final table are a fresh controller's dry
+// scan: it writes the status (a dry plan at another revision does not).
+TEST_F(ControllerTest, ADryScanWritesTheStatusThatStatusPrints) {
+  ASSERT_TRUE(Converge().ok());
+  std::string first = Sh("cd " + repo_ + " && git rev-parse HEAD");
+  first.pop_back();
+  OpenController();
+  provider_->ClearCalls();
+  ASSERT_TRUE(controller_->RunPass(/*execute=*/false).ok());
+  FleetStatus st = controller_->Status();
+  EXPECT_TRUE(controller_->Ready());
+  ASSERT_EQ(st.vms.size(), 4u);
+  EXPECT_TRUE(st.Converged()) << Describe(st);
+  auto db = FindVm(st, db1_);
+  ASSERT_TRUE(db.has_value());
+  EXPECT_EQ(db->condition, VmCondition::kReady);
+  EXPECT_EQ(db->power, "running");
+
+  Script("pg", "2", 0);
+  Commit("bump pg");
+  ASSERT_TRUE(controller_->RunPass(/*execute=*/false, first).ok());
+  EXPECT_EQ(FindVm(controller_->Status(), db1_)->revision, first)
+      << "a plan at an explicit revision leaves the status alone";
+  EXPECT_EQ(Count("InsertMedia"), 0);
+}
+
 }  // namespace
 }  // namespace gitdisc::reconciler
