@@ -690,7 +690,16 @@ Result<PassResult> Controller::RunUntilConverged(std::chrono::steady_clock::time
     // mean that no worker is busy; the deadline lets running work finish.
     if (!pass.ok() || pass->converged || pass->stuck || clock_->Now() >= deadline) {
       queue_.WaitIdle(std::chrono::steady_clock::time_point::max());
-      return pass;
+      if (!pass.ok() || clock_->Now() >= deadline) return pass;
+      // A worker may have held a VM during that scan (a re-queued key being
+      // looked at), so the scan neither observed it nor released its stale
+      // pins: with every worker idle, one more scan sees every VM.
+      auto last = Scan(/*execute=*/true, rev);
+      if (!last.ok() || last->converged || last->stuck) {
+        queue_.WaitIdle(std::chrono::steady_clock::time_point::max());
+        return last;
+      }
+      continue;
     }
     // Scan again as soon as a VM is done (its rollout may let others
     // through), or after idle_poll when no worker has anything to do
