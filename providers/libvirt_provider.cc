@@ -13,6 +13,7 @@
 #include <mutex>
 #include <thread>
 
+#include "base/c_handle.h"
 #include "base/markup_escape.h"
 #include "providers/domain_xml.h"
 
@@ -23,18 +24,11 @@ namespace gitdisc {
 
 namespace {
 
-template <auto F>
-struct Free {
-  template <typename T>
-  void operator()(T* p) const {
-    if (p) F(p);
-  }
-};
-using ConnPtr = std::unique_ptr<virConnect, Free<virConnectClose>>;
-using DomainPtr = std::unique_ptr<virDomain, Free<virDomainFree>>;
-using PoolPtr = std::unique_ptr<virStoragePool, Free<virStoragePoolFree>>;
-using VolPtr = std::unique_ptr<virStorageVol, Free<virStorageVolFree>>;
-using StreamPtr = std::unique_ptr<virStream, Free<virStreamFree>>;
+using ConnPtr = CHandle<virConnect, virConnectClose>;
+using DomainPtr = CHandle<virDomain, virDomainFree>;
+using PoolPtr = CHandle<virStoragePool, virStoragePoolFree>;
+using VolPtr = CHandle<virStorageVol, virStorageVolFree>;
+using StreamPtr = CHandle<virStream, virStreamFree>;
 
 struct CFree {
   void operator()(char* p) const { std::free(p); }

@@ -13,6 +13,7 @@
 #include <variant>
 
 #include "base/file_util.h"
+#include "base/unique_fd.h"
 #include "base/sha256.h"
 
 namespace gitdisc::specs {
@@ -26,21 +27,6 @@ std::string Lower(std::string s) {
 
 // The URL with any query dropped, for messages (a query may carry a token).
 std::string Redact(const std::string& url) { return url.substr(0, url.find_first_of("?#")); }
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
 
 }  // namespace
 
@@ -59,7 +45,7 @@ Result<LocalArtifact> ArtifactStore::Get(const PayloadSource& source) {
 
 Result<LocalArtifact> ArtifactStore::VerifyLocal(const std::string& path, const std::string& sha256,
                                                  const std::string& what) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return Status::FromErrno(what + ": open " + path, errno);
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return Status::FromErrno(what + ": stat " + path, errno);
@@ -138,7 +124,7 @@ Result<LocalArtifact> ArtifactStore::Download(const UrlSource& source, const std
   std::random_device rd;
   const std::string tmp =
       StoredPath(sha) + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(rd());
-  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (fd.get() < 0) return Status::FromErrno(what + ": create " + tmp, errno);
 
   Sha256Hasher hasher;
@@ -193,7 +179,7 @@ Result<LocalArtifact> ArtifactStore::Download(const UrlSource& source, const std
       });
 
   auto discard = [&](Status s) {
-    ::close(fd.release());
+    fd.Close();
     ::unlink(tmp.c_str());
     return s;
   };
@@ -215,7 +201,7 @@ Result<LocalArtifact> ArtifactStore::Download(const UrlSource& source, const std
                                    ", the spec pins " + sha + " (discarded)"));
   }
   if (::fsync(fd.get()) != 0) return discard(Status::FromErrno(what + ": fsync " + tmp, errno));
-  if (::close(fd.release()) != 0) {
+  if (fd.Close() != 0) {
     ::unlink(tmp.c_str());
     return Status::FromErrno(what + ": close " + tmp, errno);
   }

@@ -12,38 +12,11 @@
 #include <utility>
 #include <vector>
 
+#include "base/unique_fd.h"
 #include "specs/repo_path.h"
 
 namespace gitdisc::specs {
 namespace {
-
-// Owns one file descriptor.
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  Fd& operator=(Fd&& o) noexcept {
-    if (this != &o) {
-      Reset();
-      fd_ = std::exchange(o.fd_, -1);
-    }
-    return *this;
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { Reset(); }
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  int release() { return std::exchange(fd_, -1); }
-
- private:
-  void Reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-  int fd_ = -1;
-};
 
 // A directory stream; closedir also closes the fd it was opened from.
 struct DirCloser {
@@ -55,7 +28,7 @@ bool Hidden(std::string_view name) { return name == ".git"; }
 
 class FolderTree final : public RepoTree {
  public:
-  FolderTree(std::string root, Fd root_fd) : root_(std::move(root)), root_fd_(std::move(root_fd)) {}
+  FolderTree(std::string root, UniqueFd root_fd) : root_(std::move(root)), root_fd_(std::move(root_fd)) {}
 
   std::string Describe() const override { return "folder " + root_; }
   std::string Revision() const override { return ""; }
@@ -64,7 +37,7 @@ class FolderTree final : public RepoTree {
   Result<Entry> Stat(std::string_view path) const override {
     if (!IsNormalRepoPath(path)) return BadPath(path);
     if (path.empty()) return Entry{"", Type::kDir, 0755, 0};
-    GITDISC_ASSIGN_OR_RETURN(Fd parent, OpenDir(RepoPathParent(path)));
+    GITDISC_ASSIGN_OR_RETURN(UniqueFd parent, OpenDir(RepoPathParent(path)));
     std::string name(
         path.substr(path.rfind('/') == std::string_view::npos ? 0 : path.rfind('/') + 1));
     if (Hidden(name)) return Status::NotFound(Where(path) + ": no such file or folder");
@@ -94,12 +67,12 @@ class FolderTree final : public RepoTree {
 
   Result<std::string> ReadFile(std::string_view path, uint64_t max_bytes) const override {
     if (!IsNormalRepoPath(path) || path.empty()) return BadPath(path);
-    GITDISC_ASSIGN_OR_RETURN(Fd parent, OpenDir(RepoPathParent(path)));
+    GITDISC_ASSIGN_OR_RETURN(UniqueFd parent, OpenDir(RepoPathParent(path)));
     std::string name = Base(path);
     if (Hidden(name)) return Status::NotFound(Where(path) + ": no such file");
     // O_NONBLOCK so a FIFO planted in the folder cannot hang us; O_NOFOLLOW
     // so a symlink is refused rather than read through.
-    Fd fd(::openat(parent.get(), name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+    UniqueFd fd(::openat(parent.get(), name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
     if (!fd.valid()) {
       if (errno == ELOOP) return Status::Invalid(Where(path) + ": is a symlink, not a file");
       return Status::FromErrno(Where(path), errno);
@@ -131,7 +104,7 @@ class FolderTree final : public RepoTree {
 
   Result<std::string> ReadLink(std::string_view path) const override {
     if (!IsNormalRepoPath(path) || path.empty()) return BadPath(path);
-    GITDISC_ASSIGN_OR_RETURN(Fd parent, OpenDir(RepoPathParent(path)));
+    GITDISC_ASSIGN_OR_RETURN(UniqueFd parent, OpenDir(RepoPathParent(path)));
     std::string name = Base(path);
     std::string target(4096, '\0');
     ssize_t n = ::readlinkat(parent.get(), name.c_str(), target.data(), target.size());
@@ -174,8 +147,8 @@ class FolderTree final : public RepoTree {
   }
 
   // Opens a folder of the tree one component at a time, refusing symlinks.
-  Result<Fd> OpenDir(const std::string& dir) const {
-    Fd cur(::openat(root_fd_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  Result<UniqueFd> OpenDir(const std::string& dir) const {
+    UniqueFd cur(::openat(root_fd_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!cur.valid()) return Status::FromErrno(root_, errno);
     size_t start = 0;
     while (start < dir.size()) {
@@ -183,7 +156,7 @@ class FolderTree final : public RepoTree {
       if (slash == std::string::npos) slash = dir.size();
       std::string part = dir.substr(start, slash - start);
       if (Hidden(part)) return Status::NotFound(Where(dir) + ": no such folder");
-      Fd next(::openat(cur.get(), part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      UniqueFd next(::openat(cur.get(), part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (!next.valid()) {
         if (errno == ELOOP || errno == ENOTDIR) {
           return Status::NotFound(Where(dir.substr(0, slash)) + ": not a folder");
@@ -198,7 +171,7 @@ class FolderTree final : public RepoTree {
 
   Status ListInto(const std::string& dir, bool recursive, std::vector<Entry>* out,
                   std::vector<std::string>* todo) const {
-    GITDISC_ASSIGN_OR_RETURN(Fd fd, OpenDir(dir));
+    GITDISC_ASSIGN_OR_RETURN(UniqueFd fd, OpenDir(dir));
     DirHandle d(::fdopendir(fd.get()));
     if (!d) return Status::FromErrno(Where(dir), errno);
     int dfd = fd.release();  // owned by d now
@@ -225,13 +198,13 @@ class FolderTree final : public RepoTree {
   }
 
   std::string root_;
-  Fd root_fd_;
+  UniqueFd root_fd_;
 };
 
 }  // namespace
 
 Result<std::unique_ptr<RepoTree>> OpenFolderTree(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd.valid()) {
     int err = errno;
     if (err == ENOTDIR) return Status::Invalid(path + ": not a folder");

@@ -15,30 +15,22 @@
 #include <string>
 #include <string_view>
 
+#include "base/c_handle.h"
 #include "base/status.h"
 
 namespace gitdisc::specs::git_internal {
 
-template <auto FreeFn>
-struct GitFree {
-  template <typename T>
-  void operator()(T* p) const {
-    if (p != nullptr) FreeFn(p);
-  }
-};
-
-using GitRepoPtr = std::unique_ptr<git_repository, GitFree<git_repository_free>>;
-using GitObjectPtr = std::unique_ptr<git_object, GitFree<git_object_free>>;
-using GitCommitPtr = std::unique_ptr<git_commit, GitFree<git_commit_free>>;
-using GitTreePtr = std::unique_ptr<git_tree, GitFree<git_tree_free>>;
-using GitTreeEntryPtr = std::unique_ptr<git_tree_entry, GitFree<git_tree_entry_free>>;
-using GitBlobPtr = std::unique_ptr<git_blob, GitFree<git_blob_free>>;
-using GitReferencePtr = std::unique_ptr<git_reference, GitFree<git_reference_free>>;
-using GitRemotePtr = std::unique_ptr<git_remote, GitFree<git_remote_free>>;
-using GitOdbPtr = std::unique_ptr<git_odb, GitFree<git_odb_free>>;
-using GitStatusListPtr = std::unique_ptr<git_status_list, GitFree<git_status_list_free>>;
-using GitRefIteratorPtr =
-    std::unique_ptr<git_reference_iterator, GitFree<git_reference_iterator_free>>;
+using GitRepoPtr = CHandle<git_repository, git_repository_free>;
+using GitObjectPtr = CHandle<git_object, git_object_free>;
+using GitCommitPtr = CHandle<git_commit, git_commit_free>;
+using GitTreePtr = CHandle<git_tree, git_tree_free>;
+using GitTreeEntryPtr = CHandle<git_tree_entry, git_tree_entry_free>;
+using GitBlobPtr = CHandle<git_blob, git_blob_free>;
+using GitReferencePtr = CHandle<git_reference, git_reference_free>;
+using GitRemotePtr = CHandle<git_remote, git_remote_free>;
+using GitOdbPtr = CHandle<git_odb, git_odb_free>;
+using GitStatusListPtr = CHandle<git_status_list, git_status_list_free>;
+using GitRefIteratorPtr = CHandle<git_reference_iterator, git_reference_iterator_free>;
 
 // A git_buf that frees itself.
 struct GitBuf {

@@ -14,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "base/c_handle.h"
 #include "base/file_util.h"
 #include "base/markup_escape.h"
 
@@ -22,15 +23,8 @@ namespace {
 
 constexpr char kPrefix[] = "gitdisc-test-";
 
-template <auto F>
-struct Free {
-  template <typename T>
-  void operator()(T* p) const {
-    if (p) F(p);
-  }
-};
-using ConnPtr = std::unique_ptr<virConnect, Free<virConnectClose>>;
-using DomainPtr = std::unique_ptr<virDomain, Free<virDomainFree>>;
+using ConnPtr = CHandle<virConnect, virConnectClose>;
+using DomainPtr = CHandle<virDomain, virDomainFree>;
 
 Status LastError(std::string_view what) {
   virErrorPtr e = virGetLastError();
