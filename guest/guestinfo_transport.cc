@@ -106,6 +106,7 @@ class GuestinfoTransport final : public AgentTransport {
     std::optional<MailboxFrame> next;
     bool said_error = false;
     for (;;) {
+      if (options_.stop && options_.stop->load()) return Status::Ok();
       if (!next) {
         auto value = store_->Get(kMailboxRequestKey);
         if (!value.ok()) {

@@ -18,6 +18,7 @@
 #ifndef GITDISC_GUEST_GUESTINFO_TRANSPORT_H_
 #define GITDISC_GUEST_GUESTINFO_TRANSPORT_H_
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -51,6 +52,9 @@ struct GuestinfoOptions {
   std::chrono::milliseconds idle_poll{250};   // request polling with no session open
   std::chrono::milliseconds retry_sleep{2'000};  // after a store error
   int max_connections = 0;                    // stop after this many (tests); 0: forever
+  // Tests: Run returns once this turns true (checked between sessions; the
+  // store should then fail its calls so a session in progress ends too).
+  const std::atomic<bool>* stop = nullptr;
 };
 
 std::unique_ptr<AgentTransport> MakeGuestinfoTransport(std::shared_ptr<GuestinfoStore> store,

@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "base/file_util.h"
-#include "providers/libvirt_provider.h"
+#include "providers/provider_factory.h"
 
 namespace gitdisc::reconciler {
 namespace {
@@ -26,7 +26,7 @@ Result<std::unique_ptr<FleetSession>> OpenFleetSession(const cli::GlobalOptions&
                                                        ControllerOptions options) {
   auto s = std::make_unique<FleetSession>();
   std::string state = global.StateDir();
-  GITDISC_ASSIGN_OR_RETURN(auto provider, LibvirtProvider::Open(ConnectUris(global)));
+  GITDISC_ASSIGN_OR_RETURN(auto provider, OpenProvider(ConnectUris(global)));
   s->provider = std::move(provider);
   if (!with_source) return s;
   GITDISC_RETURN_IF_ERROR(MakeDirs(state, 0755));

@@ -28,6 +28,7 @@ version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo unknown; }
 key="govmomi=$(version golang-github-vmware-govmomi-dev) uuid=$(version golang-github-google-uuid-dev) go=$(go env GOVERSION) main=$(sha256sum "$here/vcsim/main.go" | cut -c1-64)"
 
 mkdir -p "$out"
+out=$(cd "$out" && pwd)  # go wants an absolute GOCACHE
 if [ -x "$out/gitdisc-vcsim" ] && [ "$(cat "$out/inputs.key" 2>/dev/null)" = "$key" ]; then
   exit 0
 fi
