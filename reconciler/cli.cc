@@ -36,7 +36,8 @@ int RunCli(int argc, const char* const* argv, Io io) {
   app.add_option("--rev", global.rev, "revision to read (default: the branch tip)");
   app.add_option("--path", global.path, "folder of the specs inside the repo (default: root)");
   app.add_option("--connect", global.connect,
-                 "libvirt URI, repeatable (default for fleet commands: qemu:///system)");
+                 "libvirt URI or vsphere://USER@HOST/DATACENTER?passwordFile=F, repeatable "
+                 "(default for fleet commands: qemu:///system)");
   app.add_option("-o,--output", global.output, "output format: text (default) or json")
       ->check(CLI::IsMember({"text", "json"}));
   app.add_option("--state-dir", global.state_dir,
