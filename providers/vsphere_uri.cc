@@ -90,6 +90,7 @@ Result<VsphereTarget> ParseVsphereUri(const std::string& uri) {
   if (t.user.empty()) return bad("empty user");
   std::string_view hostport = authority.substr(at + 1);
   std::string_view port;
+  bool has_port = false;
   if (!hostport.empty() && hostport[0] == '[') {
     size_t close = hostport.find(']');
     if (close == std::string_view::npos) return bad("unclosed [IPv6 address]");
@@ -98,15 +99,19 @@ Result<VsphereTarget> ParseVsphereUri(const std::string& uri) {
     if (!after.empty()) {
       if (after[0] != ':') return bad("junk after the host");
       port = after.substr(1);
+      has_port = true;
     }
   } else {
     size_t colon = hostport.rfind(':');
     t.host = std::string(hostport.substr(0, colon));
-    if (colon != std::string_view::npos) port = hostport.substr(colon + 1);
+    if (colon != std::string_view::npos) {
+      port = hostport.substr(colon + 1);
+      has_port = true;
+    }
   }
   if (t.host.empty()) return bad("empty host");
   if (t.host.find_first_of(" /\\@") != std::string::npos) return bad("bad host name");
-  if (!port.empty() || hostport.find(':') != std::string_view::npos) {
+  if (has_port) {
     char* end = nullptr;
     std::string p(port);
     long v = std::strtol(p.c_str(), &end, 10);
