@@ -387,6 +387,38 @@ TEST_F(VsphereProviderTest, AFrozenSimulatorTimesOutAtTheCallDeadline) {
   sim_->Continue();
 }
 
+TEST_F(VsphereProviderTest, WatchReportsMediaChangesButNotMailboxTraffic) {
+  std::mutex mu;
+  std::vector<std::pair<std::string, EventKind>> events;
+  ASSERT_OK(provider_->Watch([&](const std::string& key, EventKind kind) {
+    std::lock_guard<std::mutex> l(mu);
+    events.emplace_back(key, kind);
+  }));
+  std::this_thread::sleep_for(milliseconds(1500));  // the first answer is the baseline
+  VmInfo vm = Find(kVm0);
+  // Mailbox traffic changes extraConfig only: no event for it.
+  auto channel = provider_->OpenAgentChannel(vm.key);
+  ASSERT_TRUE(channel.ok());
+  ASSERT_OK((*channel)->Write("{}\n"));
+  std::string d = Bundle();
+  auto path = provider_->PrepareImage(sim_->Uri(), tmp_ / "bundle.iso", d);
+  ASSERT_TRUE(path.ok());
+  ASSERT_OK(provider_->InsertMedia(vm.key, "scsi0:0", *path));
+  auto deadline = SteadyClock::now() + seconds(10);
+  bool disk = false;
+  while (!disk && SteadyClock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(100));
+    std::lock_guard<std::mutex> l(mu);
+    for (const auto& [k, kind] : events) disk |= kind == EventKind::kDiskChanged && k == vm.key;
+  }
+  EXPECT_TRUE(disk);
+  std::lock_guard<std::mutex> l(mu);
+  for (const auto& [k, kind] : events) {
+    EXPECT_NE(kind, EventKind::kMetadata) << k;
+    EXPECT_EQ(k, vm.key) << EventKindName(kind);
+  }
+}
+
 TEST_F(VsphereProviderTest, WatchReportsTheHostLostWhenTheSimulatorDies) {
   std::mutex mu;
   std::vector<std::pair<std::string, EventKind>> events;
