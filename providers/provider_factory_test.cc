@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "providers/fake_provider.h"
+#include "tests/support/fake_provider.h"
 
 namespace gitdisc {
 namespace {

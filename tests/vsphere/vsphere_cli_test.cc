@@ -10,7 +10,7 @@
 
 #include "base/file_util.h"
 #include "providers/vsphere_provider.h"
-#include "reconciler/cli.h"
+#include "cli/cli.h"
 #include "tests/git/git_test_util.h"
 #include "tests/support/vcsim_process.h"
 #include "tests/support/vsphere_fake_guest.h"
