@@ -2,12 +2,12 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "guest/mailbox_stream.h"
 #include "providers/domain_xml.h"
 #include "providers/vsphere_mailbox.h"
-#include "providers/vsphere_soap.h"
 #include "providers/vsphere_vim.h"
 #include "providers/vsphere_watcher.h"
 
