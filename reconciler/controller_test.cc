@@ -49,10 +49,6 @@ class FakeDriveSystem final : public guest::AgentSystem {
     }
     return out;
   }
-  Status Mount(const std::string&, const std::string&) override {
-    return Status::Io("not a block device");  // the agent extracts instead
-  }
-  Status Unmount(const std::string&) override { return Status::Ok(); }
   Status UnlockDrive(const std::string&) override { return Status::Ok(); }
   void Reboot() override {}
 
