@@ -4,7 +4,6 @@
 // changes, two drives) is covered by the real-guest test (tests/guest/).
 #include "guest/agent.h"
 
-#include <dirent.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -483,16 +482,8 @@ iso::BundlePayload App(const std::string& out, const std::string& v, int code = 
 }
 
 std::vector<std::string> Listing(const std::string& dir) {
-  std::vector<std::string> out;
-  if (DIR* d = ::opendir(dir.c_str())) {
-    while (struct dirent* e = ::readdir(d)) {
-      std::string n = e->d_name;
-      if (n != "." && n != "..") out.push_back(n);
-    }
-    ::closedir(d);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
+  auto names = ListFolder(dir);
+  return names.ok() ? *names : std::vector<std::string>{};
 }
 
 TEST_F(AgentTest, TheDriveIsReleasedBeforeAnythingRunsAndADiscSwappedThenChangesNothing) {

@@ -1,6 +1,5 @@
 #include "guest/payload_store.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -30,17 +29,10 @@ bool IsDigest(const std::string& s) {
          });
 }
 
+// The names in a folder; none when it cannot be read.
 std::vector<std::string> List(const std::string& dir) {
-  std::vector<std::string> out;
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return out;
-  while (struct dirent* e = ::readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") out.push_back(n);
-  }
-  ::closedir(d);
-  std::sort(out.begin(), out.end());
-  return out;
+  auto names = ListFolder(dir);
+  return names.ok() ? *names : std::vector<std::string>{};
 }
 
 Status MakeDir(const std::string& path) {

@@ -1,6 +1,5 @@
 #include "guest/payload_store.h"
 
-#include <dirent.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -17,16 +16,8 @@ using testing::ScriptPayload;
 using testing::TempDir;
 
 std::vector<std::string> Entries(const std::string& dir) {
-  std::vector<std::string> out;
-  if (DIR* d = ::opendir(dir.c_str())) {
-    while (struct dirent* e = ::readdir(d)) {
-      std::string n = e->d_name;
-      if (n != "." && n != "..") out.push_back(n);
-    }
-    ::closedir(d);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
+  auto names = ListFolder(dir);
+  return names.ok() ? *names : std::vector<std::string>{};
 }
 
 // One disc per version of payload "app".

@@ -299,13 +299,16 @@ TEST_F(RealGuest, RunsOnlyWhatItVerified) {
     std::string genuine =
         WriteDisc("swap.iso",
                   {ScriptPayload("swap",
+                                 // Opening the drive locks its tray: leave
+                                 // it alone until the host has swapped.
+                                 "sleep 8\n"
                                  "mkdir -p /tmp/m\n"
-                                 "for i in $(seq 600); do\n"
+                                 "for i in $(seq 120); do\n"
                                  "  if mount -r -t iso9660 /dev/sr0 /tmp/m 2>/dev/null; then\n"
                                  "    grep -q EVIL /tmp/m/P/swap/data/readme.txt && break\n"
                                  "    umount /tmp/m\n"
                                  "  fi\n"
-                                 "  usleep 100000\n"
+                                 "  usleep 250000\n"
                                  "done\n"
                                  "echo \"gitdisc-swap: ran=$(cat data/readme.txt) "
                                  "drive=$(cat /tmp/m/P/swap/data/readme.txt)\" > /dev/console\n"
@@ -375,6 +378,17 @@ TEST_F(RealGuest, RunsOnlyWhatItVerified) {
     EXPECT_TRUE(done->disc_released);
     EXPECT_EQ(Count(domain_->ConsoleText(), "gitdisc-plain-ran"), 0);
     EXPECT_TRUE(provider_->EjectMedia(key, "hdc", joliet, false).ok());
+  }
+  // The evidence, for whoever reads the log.
+  std::string console = domain_->ConsoleText();
+  for (size_t at = 0, end; at < console.size(); at = end + 1) {
+    end = console.find('\n', at);
+    if (end == std::string::npos) end = console.size();
+    std::string line = console.substr(at, end - at);
+    if (line.rfind("gitdisc-", 0) == 0 && line.rfind("gitdisc-agent", 0) != 0 &&
+        line.rfind("gitdisc-guest", 0) != 0) {
+      std::printf("guest console: %s\n", line.c_str());
+    }
   }
 }
 
