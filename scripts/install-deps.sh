@@ -12,6 +12,8 @@ packages=(
   libxml2-dev
   # the daemon's Prometheus metrics registry and text format
   prometheus-cpp-dev
+  # `unpack: true` artifacts (tar, zip)
+  libarchive-dev
   # the static agent links against these archives
   libc6-dev
   # tests: independent ISO readers, a real hypervisor and a tiny guest
