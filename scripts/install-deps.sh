@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   # build
   build-essential cmake pkg-config git ca-certificates
+  # compiler cache: the plain, ASan and fuzz builds and reruns share it (scripts/build.sh)
+  ccache
   # libraries (DESIGN.md §2)
   libyaml-cpp-dev libgit2-dev libvirt-dev libisofs-dev libcdio-dev libiso9660-dev
   libcpp-httplib-dev libssl-dev nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev
