@@ -31,7 +31,8 @@ void AddGlobalOptions(CLI::App* app, GlobalOptions* g) {
       ->group(group);
   app->add_option("--connect", g->connect,
                   "hypervisor connection URI, repeatable: a libvirt URI such as\n"
-                  "qemu:///system or qemu+ssh://host/system (default for reconcile,\n"
+                  "qemu:///system or qemu+ssh://host/system, or\n"
+                  "vsphere://USER@HOST/DATACENTER?passwordFile=F (default for reconcile,\n"
                   "status and label: $LIBVIRT_DEFAULT_URI, else qemu:///system)")
       ->group(group);
   app->add_option("-o,--output", g->output, "output format: text (default) or json")

@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "base/file_util.h"
-#include "providers/libvirt_provider.h"
+#include "providers/provider_factory.h"
 
 namespace gitdisc::cli {
 
@@ -37,7 +37,7 @@ Result<std::unique_ptr<FleetSession>> OpenFleetSession(const GlobalOptions& glob
                                                        ControllerOptions options) {
   auto s = std::make_unique<FleetSession>();
   std::string state = global.StateDir();
-  GITDISC_ASSIGN_OR_RETURN(auto provider, LibvirtProvider::Open(ConnectUris(global)));
+  GITDISC_ASSIGN_OR_RETURN(auto provider, OpenProvider(ConnectUris(global)));
   s->provider = std::move(provider);
   if (!with_source) return s;
   GITDISC_RETURN_IF_ERROR(MakeDirs(state, 0755));

@@ -1,7 +1,8 @@
 // FleetSession: the real dependencies of the fleet commands (`diff` against
 // the fleet, `reconcile`, `status --connect`, `label`), built from the global
 // options: libgit2, the Git Source (--repo/--branch/--path, STATE), the
-// libvirt provider (--connect, default qemu:///system), the ISO cache
+// provider (--connect: libvirt or vsphere:// URIs, default qemu:///system;
+// providers/provider_factory.h), the ISO cache
 // (STATE/isos) and a Controller over them. Owned by one command run.
 #ifndef GITDISC_CLI_FLEET_SESSION_H_
 #define GITDISC_CLI_FLEET_SESSION_H_

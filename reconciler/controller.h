@@ -79,7 +79,7 @@ struct ControllerHooks {
 struct ControllerOptions {
   // Extra folders whose <digest>.iso images are ours (remote pool folders);
   // the cache folder is always one.
-  std::vector<std::string> extra_roots = {"/var/lib/libvirt/gitdisc"};
+  std::vector<std::string> extra_roots = {"/var/lib/libvirt/gitdisc", "[*] gitdisc"};
   guest::AgentClient::Options agent{std::chrono::milliseconds(2000), 3,
                                     std::chrono::milliseconds(3000), "gitdisc"};
   bool retry_failed = false;

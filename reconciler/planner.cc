@@ -118,7 +118,11 @@ std::string OurBundleFromSource(const std::string& source, const std::vector<std
   if (!IsSha256Hex(base)) return "";
   for (std::string root : roots) {
     while (root.size() > 1 && root.back() == '/') root.pop_back();
-    if (!root.empty() && dir == root) {
+    // "[*] gitdisc": that folder on any vSphere datastore ("[DS] gitdisc").
+    bool any_datastore = root.rfind("[*] ", 0) == 0 && dir.rfind('[', 0) == 0 &&
+                         dir.find("] ") != std::string::npos &&
+                         dir.substr(dir.find("] ") + 2) == root.substr(4);
+    if (!root.empty() && (dir == root || any_datastore)) {
       std::transform(base.begin(), base.end(), base.begin(),
                      [](unsigned char c) { return std::tolower(c); });
       return base;

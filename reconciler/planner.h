@@ -178,6 +178,7 @@ std::string OperationId(const std::string& vm_key, const std::string& bundle_dig
 
 // Recognises our disc: a source "<root>/<64 hex>.iso" (or "<root>/<64 hex>")
 // directly under one of `roots` (our image cache folder, our pool's folder).
+// A root "[*] DIR" stands for DIR on any vSphere datastore ("[DS] DIR/<digest>.iso").
 // Returns the digest, or "" when the source is not ours.
 std::string OurBundleFromSource(const std::string& source, const std::vector<std::string>& roots);
 

@@ -429,6 +429,15 @@ TEST(Planner, OurBundleFromSourceRecognisesOnlyOurFolders) {
   EXPECT_EQ(OurBundleFromSource("", {"/var/lib/gitdisc/isos"}), "");
 }
 
+TEST(Planner, OurBundleFromSourceRecognisesTheGitdiscFolderOnAnyVsphereDatastore) {
+  std::string d(64, 'b');
+  EXPECT_EQ(OurBundleFromSource("[LocalDS_0] gitdisc/" + d + ".iso", {"[*] gitdisc"}), d);
+  EXPECT_EQ(OurBundleFromSource("[san 2] gitdisc/" + d + ".iso", {"[*] gitdisc"}), d);
+  EXPECT_EQ(OurBundleFromSource("[LocalDS_0] isos/" + d + ".iso", {"[*] gitdisc"}), "");
+  EXPECT_EQ(OurBundleFromSource("[LocalDS_0] other/gitdisc/" + d + ".iso", {"[*] gitdisc"}), "");
+  EXPECT_EQ(OurBundleFromSource("/gitdisc/" + d + ".iso", {"[*] gitdisc"}), "");
+}
+
 TEST(Planner, OperationIdIsDeterministic) {
   std::string b(64, 'b');
   EXPECT_EQ(OperationId("k", b, {"a", "b"}, ""), OperationId("k", b, {"a", "b"}, ""));

@@ -28,6 +28,11 @@ packages=(
   chromium prometheus
   # benchmarks (bench/guest): qemu-guest-agent copied into the bench guest
   qemu-guest-agent
+  # the vSphere provider speaks SOAP over HTTPS (libcurl; libxml2 is above)
+  libcurl4-openssl-dev
+  # vSphere tests: govmomi's vCenter simulator, built offline from Debian's Go
+  # sources of govmomi (tests/vsphere/build-vcsim.sh)
+  golang-go golang-github-vmware-govmomi-dev
   # fuzzing (clang's libFuzzer)
   clang libclang-rt-dev
 )

@@ -247,7 +247,7 @@ ServeConfigResult ParseServeConfig(std::string_view text, const std::string& fil
           {"connections",
            [&](const YAML::Node&, const YAML::Node& v) {
              if (!v.IsSequence() || v.size() == 0) {
-               check.Error(v, "connections must be a non-empty list of libvirt URIs");
+               check.Error(v, "connections must be a non-empty list of libvirt or vsphere:// URIs");
                return;
              }
              cfg.connections.clear();
