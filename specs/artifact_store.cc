@@ -12,18 +12,13 @@
 #include <utility>
 #include <variant>
 
+#include "base/ascii.h"
 #include "base/file_util.h"
 #include "base/unique_fd.h"
 #include "base/sha256.h"
 
 namespace gitdisc::specs {
 namespace {
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 // The URL with any query dropped, for messages (a query may carry a token).
 std::string Redact(const std::string& url) { return url.substr(0, url.find_first_of("?#")); }
@@ -34,7 +29,7 @@ ArtifactStore::ArtifactStore(std::string state_dir, ArtifactLimits limits)
     : dir_(JoinPath(state_dir, "artifacts")), limits_(limits) {}
 
 std::string ArtifactStore::StoredPath(const std::string& sha256) const {
-  return JoinPath(dir_, Lower(sha256));
+  return JoinPath(dir_, AsciiLower(sha256));
 }
 
 Result<LocalArtifact> ArtifactStore::Get(const PayloadSource& source) {
@@ -90,11 +85,11 @@ Result<LocalArtifact> ArtifactStore::VerifyLocal(const std::string& path, const 
 }
 
 Result<LocalArtifact> ArtifactStore::Get(const FileSource& source) {
-  return VerifyLocal(source.path, Lower(source.sha256), "file: artifact");
+  return VerifyLocal(source.path, AsciiLower(source.sha256), "file: artifact");
 }
 
 Result<LocalArtifact> ArtifactStore::Get(const UrlSource& source) {
-  const std::string sha = Lower(source.sha256);
+  const std::string sha = AsciiLower(source.sha256);
   if (!IsSha256Hex(sha)) return Status::Invalid("url: artifact: sha256 is not 64 hex digits");
   const std::string stored = StoredPath(sha);
   if (PathExists(stored)) {
@@ -111,7 +106,7 @@ Result<LocalArtifact> ArtifactStore::Download(const UrlSource& source, const std
   const std::string& url = source.url;
   size_t scheme_end = url.find("://");
   if (scheme_end == std::string::npos) return Status::Invalid(what + ": not a URL");
-  std::string scheme = Lower(url.substr(0, scheme_end));
+  std::string scheme = AsciiLower(url.substr(0, scheme_end));
   if (scheme != "http" && scheme != "https") {
     return Status::Invalid(what + ": only http:// and https:// URLs are supported");
   }

@@ -11,8 +11,6 @@
 namespace gitdisc::specs {
 namespace {
 
-constexpr size_t kMaxSnapshots = 8;
-
 std::string JoinTreePath(std::string_view a, std::string_view b) {
   if (a.empty()) return std::string(b);
   if (b.empty()) return std::string(a);
@@ -23,6 +21,15 @@ bool HasErrors(const std::vector<Diagnostic>& diags) {
   return std::any_of(diags.begin(), diags.end(), [](const Diagnostic& d) {
     return d.severity == Diagnostic::Severity::kError;
   });
+}
+
+// The errors of a loaded revision: none means it is valid.
+std::vector<Diagnostic> ErrorsOf(const Snapshot& snap) {
+  std::vector<Diagnostic> errors;
+  for (const Diagnostic& d : snap.diagnostics()) {
+    if (d.severity == Diagnostic::Severity::kError) errors.push_back(d);
+  }
+  return errors;
 }
 
 }  // namespace
@@ -128,7 +135,10 @@ Result<std::string> Source::Resolve(std::string_view rev) const {
 
 Result<std::shared_ptr<const Snapshot>> Source::Load(std::string_view rev) {
   GITDISC_ASSIGN_OR_RETURN(std::string sha, Resolve(rev));
-  if (auto it = snapshots_.find(sha); it != snapshots_.end()) return it->second;
+  if (auto* hit = snapshots_.Find(sha)) {
+    if (!validity_.Contains(sha)) validity_.Put(sha, ErrorsOf(**hit));
+    return *hit;
+  }
 
   GITDISC_ASSIGN_OR_RETURN(std::unique_ptr<GitTree> tree, repo_->TreeAt(sha));
   Snapshot::Parts parts;
@@ -153,17 +163,8 @@ Result<std::shared_ptr<const Snapshot>> Source::Load(std::string_view rev) {
     }
   }
   auto snap = std::make_shared<const Snapshot>(std::move(parts));
-  std::vector<Diagnostic> errors;
-  for (const Diagnostic& d : snap->diagnostics()) {
-    if (d.severity == Diagnostic::Severity::kError) errors.push_back(d);
-  }
-  validity_[sha] = std::move(errors);
-  snapshots_[sha] = snap;
-  snapshot_order_.push_back(sha);
-  if (snapshot_order_.size() > kMaxSnapshots) {
-    snapshots_.erase(snapshot_order_.front());
-    snapshot_order_.erase(snapshot_order_.begin());
-  }
+  validity_.Put(sha, ErrorsOf(*snap));
+  snapshots_.Put(sha, snap);
   return std::shared_ptr<const Snapshot>(snap);
 }
 
@@ -179,18 +180,19 @@ Result<SourceState> Source::State() {
   GITDISC_ASSIGN_OR_RETURN(st.tip, repo_->BranchTip(options_.branch));
   std::string sha = st.tip;
   for (int i = 0; i < options_.max_walkback && !sha.empty(); ++i) {
-    auto known = validity_.find(sha);
-    if (known == validity_.end()) {
+    const std::vector<Diagnostic>* known = validity_.Find(sha);
+    if (known == nullptr) {
       GITDISC_ASSIGN_OR_RETURN(auto snap, Load(sha));
       (void)snap;
-      known = validity_.find(sha);
+      known = validity_.Find(sha);
+      if (known == nullptr) return Status::Internal("validity of " + sha + " not recorded");
     }
-    if (known->second.empty()) {
+    if (known->empty()) {
       st.newest_valid = sha;
       break;
     }
     GITDISC_ASSIGN_OR_RETURN(CommitInfo info, repo_->Commit(sha));
-    st.invalid.push_back(InvalidRevision{sha, info.summary, known->second});
+    st.invalid.push_back(InvalidRevision{sha, info.summary, *known});
     sha = info.parents.empty() ? std::string() : info.parents.front();
   }
   return st;
