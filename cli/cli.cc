@@ -42,6 +42,11 @@ int RunCli(int argc, const char* const* argv, Io io) {
   app.add_option("--state-dir", global.state_dir,
                  "state folder (default /var/lib/gitdisc, or $XDG_STATE_HOME/gitdisc)");
   app.add_flag("-v,--verbose", global.verbose, "say more");
+  app.add_option("--artifact-root", global.artifact_roots,
+                 "folder file: artifacts may come from (repeatable; none: file: artifacts are "
+                 "refused)");
+  app.add_flag("--allow-http-artifacts", global.allow_http_artifacts,
+               "fetch url: artifacts over plain http:// too (default: https:// only)");
   app.set_version_flag("--version", std::string("gitdisc ") + GITDISC_VERSION);
 
   std::function<int()> action;

@@ -113,7 +113,8 @@ Source::Source(SourceOptions options, std::unique_ptr<GitRepository> repo)
     : options_(std::move(options)),
       repo_(std::move(repo)),
       cache_(std::make_shared<PayloadContentCache>(options_.state_dir, options_.payload_limits)),
-      artifacts_(std::make_shared<ArtifactStore>(options_.state_dir, options_.artifact_limits)) {}
+      artifacts_(std::make_shared<ArtifactStore>(options_.state_dir, options_.artifact_limits,
+                                                 options_.artifact_policy)) {}
 
 Result<std::unique_ptr<Source>> Source::Open(const GitLibrary& lib, SourceOptions options) {
   GitOpenOptions go;

@@ -52,6 +52,7 @@ struct SourceOptions {
   int max_walkback = 50;      // commits examined for the newest valid revision
   PayloadLimits payload_limits;
   ArtifactLimits artifact_limits;
+  ArtifactPolicy artifact_policy;  // file: roots, http: (none / https only by default)
   GitCredentials credentials;  // usually GitCredentials::FromEnvironment()
   LoadOptions load_options;
 };

@@ -9,6 +9,7 @@
 
 #include "base/ascii.h"
 #include "base/sha256.h"
+#include "base/url_text.h"
 #include "specs/duration.h"
 #include "specs/name_rules.h"
 #include "specs/repo_path.h"
@@ -711,6 +712,13 @@ class DocChecker {
                                                          : 0;
     if (host_start == 0) {
       Error(at, "url " + Quoted(url) + " must start with http:// or https://");
+      return;
+    }
+    if (!UrlUserinfo(url).empty()) {
+      // Not quoted as written: what precedes the host may be a token.
+      Error(at, "url " + Quoted(RedactUrl(url)) +
+                    " must not carry credentials before its host (a URL is shown in logs, "
+                    "status and errors)");
       return;
     }
     if (url.find_first_of(" \t\r\n") != std::string::npos) {
