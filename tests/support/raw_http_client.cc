@@ -47,13 +47,12 @@ bool RawHttpClient::Send(std::string_view bytes) {
   return true;
 }
 
-std::string RawHttpClient::ReadUntil(std::chrono::milliseconds timeout, std::string_view bytes) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!eof_ && (bytes.empty() || received_.find(bytes) == std::string::npos)) {
+bool RawHttpClient::ReadOnce(std::chrono::steady_clock::time_point deadline) {
+  for (;;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                     deadline - std::chrono::steady_clock::now())
                     .count();
-    if (left <= 0) break;
+    if (eof_ || left <= 0) return false;
     pollfd p{fd_.get(), POLLIN, 0};
     if (::poll(&p, 1, static_cast<int>(left)) <= 0) continue;
     char buf[16384];
@@ -61,26 +60,33 @@ std::string RawHttpClient::ReadUntil(std::chrono::milliseconds timeout, std::str
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       eof_ = true;
-      break;
+      return false;
     }
     received_.append(buf, static_cast<size_t>(n));
+    return true;
+  }
+}
+
+std::string RawHttpClient::ReadUntil(std::chrono::milliseconds timeout, std::string_view bytes) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while ((bytes.empty() || received_.find(bytes) == std::string::npos) && ReadOnce(deadline)) {
   }
   return received_;
 }
 
 std::optional<std::string> RawHttpClient::ReadResponse(std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  ReadUntil(timeout, "\r\n\r\n");
+  while (received_.find("\r\n\r\n") == std::string::npos && ReadOnce(deadline)) {
+  }
   size_t end = received_.find("\r\n\r\n");
   if (end == std::string::npos) return std::nullopt;
   size_t length = 0;
   size_t cl = received_.find("Content-Length: ");
-  if (cl != std::string::npos && cl < end) length = std::strtoull(received_.c_str() + cl + 16, nullptr, 10);
+  if (cl != std::string::npos && cl < end) {
+    length = std::strtoull(received_.c_str() + cl + 16, nullptr, 10);
+  }
   size_t total = end + 4 + length;
-  while (received_.size() < total && !eof_ && std::chrono::steady_clock::now() < deadline) {
-    ReadUntil(std::chrono::duration_cast<std::chrono::milliseconds>(
-                  deadline - std::chrono::steady_clock::now()),
-              std::string_view("\xff\xfe-never", 7));
+  while (received_.size() < total && ReadOnce(deadline)) {
   }
   if (received_.size() < total) return std::nullopt;
   std::string response = received_.substr(0, total);
@@ -90,10 +96,7 @@ std::optional<std::string> RawHttpClient::ReadResponse(std::chrono::milliseconds
 
 bool RawHttpClient::Closed(std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!eof_ && std::chrono::steady_clock::now() < deadline) {
-    ReadUntil(std::chrono::duration_cast<std::chrono::milliseconds>(
-                  deadline - std::chrono::steady_clock::now()),
-              std::string_view("\xff\xfe-never", 7));
+  while (ReadOnce(deadline)) {
   }
   return eof_;
 }

@@ -37,6 +37,8 @@ class RawHttpClient {
 
  private:
   explicit RawHttpClient(UniqueFd fd) : fd_(std::move(fd)) {}
+  // One read into received_; false at EOF or the deadline.
+  bool ReadOnce(std::chrono::steady_clock::time_point deadline);
   UniqueFd fd_;
   std::string received_;
   bool eof_ = false;
