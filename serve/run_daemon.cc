@@ -10,6 +10,7 @@
 
 #include "base/file_util.h"
 #include "base/url_text.h"
+#include "providers/qemu_access.h"
 #include "serve/http_server.h"
 #include "serve/metrics.h"
 
@@ -56,8 +57,19 @@ Status MakeStateDirPrivate(const std::string& state_dir) {
   GITDISC_RETURN_IF_ERROR(MakeDirs(state_dir, 0750));
   struct stat st {};
   if (::stat(state_dir.c_str(), &st) != 0) return Status::FromErrno("stat " + state_dir, errno);
-  if ((st.st_mode & 007) != 0 && ::chmod(state_dir.c_str(), st.st_mode & 07770) != 0) {
-    return Status::FromErrno("chmod o-rwx " + state_dir, errno);
+  mode_t mode = st.st_mode & 07770;
+  // QEMU opens inserted images by path (libvirt relabels the file, not the
+  // folders above it): give the folder to its group, and let new folders
+  // inside (isos/) inherit that group.
+  QemuIdentity qemu = LocalQemuIdentity();
+  if (qemu.known && !QemuCanSearch(qemu, mode, st.st_uid, st.st_gid)) {
+    if (::chown(state_dir.c_str(), static_cast<uid_t>(-1), qemu.gid) != 0) {
+      return Status::FromErrno("chgrp " + qemu.user + " " + state_dir, errno);
+    }
+    mode |= S_IXGRP | S_IRGRP | S_ISGID;
+  }
+  if (mode != (st.st_mode & 07777) && ::chmod(state_dir.c_str(), mode) != 0) {
+    return Status::FromErrno("chmod " + state_dir, errno);
   }
   return Status::Ok();
 }

@@ -50,8 +50,9 @@ int RunDaemon(const ServeConfig& config, const DaemonRunOptions& options,
               const ControllerFactory& make_controller, std::ostream& err);
 
 // Creates STATE (0750) or takes away what other users may do in an existing
-// one (mode & 007): images, mirrors and artifacts are the daemon's own. The
-// group keeps read and search access, which QEMU may need (docs/security.md).
+// one (mode & 007): images, mirrors and artifacts are the daemon's own. When
+// QEMU's user could not search it, its group becomes QEMU's (setgid, so
+// isos/ inherits it): QEMU opens inserted images by path (docs/security.md).
 Status MakeStateDirPrivate(const std::string& state_dir);
 
 }  // namespace gitdisc::serve
