@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <random>
 #include <system_error>
 
@@ -137,6 +139,15 @@ std::string JoinPath(std::string_view a, std::string_view b) {
   while (!b.empty() && b.front() == '/') b.remove_prefix(1);
   out += b;
   return out;
+}
+
+Result<std::string> RealFolder(const std::string& path) {
+  std::unique_ptr<char, decltype(&std::free)> real(::realpath(path.c_str(), nullptr), &std::free);
+  if (!real) return Status::FromErrno(path, errno);
+  struct stat st {};
+  if (::stat(real.get(), &st) != 0) return Status::FromErrno(path, errno);
+  if (!S_ISDIR(st.st_mode)) return Status::Invalid(path + " is not a folder");
+  return std::string(real.get());
 }
 
 }  // namespace gitdisc

@@ -38,6 +38,10 @@ Result<std::vector<std::string>> ListFolder(const std::string& path);
 // Joins two path parts with exactly one '/'.
 std::string JoinPath(std::string_view a, std::string_view b);
 
+// The canonical absolute path of an existing folder (symlinks resolved,
+// realpath(3)). kNotFound when missing, kInvalid when not a folder.
+Result<std::string> RealFolder(const std::string& path);
+
 }  // namespace gitdisc
 
 #endif  // GITDISC_BASE_FILE_UTIL_H_

@@ -42,6 +42,13 @@ void AddGlobalOptions(CLI::App* app, GlobalOptions* g) {
                   "state folder (default /var/lib/gitdisc, or $XDG_STATE_HOME/gitdisc)")
       ->group(group);
   app->add_flag("-v,--verbose", g->verbose, "say more")->group(group);
+  app->add_option("--artifact-root", g->artifact_roots,
+                  "folder file: artifacts may come from (repeatable; none: file: artifacts are "
+                  "refused)")
+      ->group(group);
+  app->add_flag("--allow-http-artifacts", g->allow_http_artifacts,
+                "fetch url: artifacts over plain http:// too (default: https:// only)")
+      ->group(group);
 }
 
 }  // namespace

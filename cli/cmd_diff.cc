@@ -47,6 +47,7 @@ int RunRevisionDiff(const GlobalOptions& g, const DiffOptions& d, Io* io) {
   so.branch = g.branch;
   so.spec_path = g.path;
   so.state_dir = g.StateDir();
+  so.artifact_policy = {g.artifact_roots, g.allow_http_artifacts};
   so.credentials = std::move(creds).value();
   auto source = specs::Source::Open(lib, so);
   if (!source.ok()) {

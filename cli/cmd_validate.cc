@@ -44,6 +44,7 @@ Result<std::unique_ptr<specs::RepoTree>> OpenTree(const specs::GitLibrary& lib,
   so.branch = global.branch;
   so.spec_path = spec_path;
   so.state_dir = global.StateDir();
+  so.artifact_policy = {global.artifact_roots, global.allow_http_artifacts};
   so.credentials = std::move(creds).value();
   auto source = specs::Source::Open(lib, so);
   if (!source.ok()) {

@@ -47,6 +47,7 @@ Result<std::unique_ptr<FleetSession>> OpenFleetSession(const GlobalOptions& glob
   so.branch = global.branch;
   so.spec_path = global.path;
   so.state_dir = state;
+  so.artifact_policy = {global.artifact_roots, global.allow_http_artifacts};
   GITDISC_ASSIGN_OR_RETURN(so.credentials, specs::GitCredentials::FromEnvironment());
   GITDISC_ASSIGN_OR_RETURN(s->source, specs::Source::Open(*s->git, so));
   iso::IsoCacheOptions co;

@@ -16,6 +16,7 @@
 #include "base/c_handle.h"
 #include "base/markup_escape.h"
 #include "providers/domain_xml.h"
+#include "providers/qemu_access.h"
 
 namespace gitdisc {
 
@@ -361,7 +362,8 @@ Result<VmInfo> ReadVm(virDomainPtr dom, const std::string& host) {
 }
 
 // Checks that the QEMU user (not root) can open `path`: the file becomes
-// world-readable, and each directory above it must be searchable by others.
+// readable to all (its folder keeps others out), and each directory above it
+// must be searchable by QEMU's user (providers/qemu_access.h).
 Status MakeReadableByQemu(const std::string& path) {
   if (path.empty() || path[0] != '/') {
     return Status::Invalid("PrepareImage: image path must be absolute: '" + path + "'");
@@ -372,14 +374,16 @@ Status MakeReadableByQemu(const std::string& path) {
   if ((st.st_mode & 0444) != 0444 && ::chmod(path.c_str(), (st.st_mode & 07777) | 0444) != 0) {
     return Status::FromErrno("PrepareImage: chmod a+r " + path, errno);
   }
+  const QemuIdentity qemu = LocalQemuIdentity();
   for (size_t slash = path.find('/', 1); slash != std::string::npos;
        slash = path.find('/', slash + 1)) {
     std::string dir = path.substr(0, slash);
     if (::stat(dir.c_str(), &st) != 0) return Status::FromErrno("PrepareImage: stat " + dir, errno);
-    if (!(st.st_mode & S_IXOTH)) {
-      return Status::Permission("PrepareImage: QEMU (user libvirt-qemu) cannot reach " + path +
-                                ": directory " + dir + " is not searchable by others (chmod o+x " +
-                                dir + ", or keep the image cache elsewhere)");
+    if (!QemuCanSearch(qemu, st.st_mode, st.st_uid, st.st_gid)) {
+      return Status::Permission("PrepareImage: QEMU (user " + qemu.user + ") cannot reach " +
+                                path + ": directory " + dir + " is not searchable by it (chgrp " +
+                                qemu.user + " " + dir + " && chmod g+x " + dir +
+                                ", or keep the image cache elsewhere)");
     }
   }
   return Status::Ok();

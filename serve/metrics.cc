@@ -198,7 +198,15 @@ GitdiscMetrics::GitdiscMetrics(MetricsRegistry* r)
       reconcile_errors(r->AddCounter("gitdisc_reconcile_errors_total",
                                      "Reconcile passes that ended in an error.")),
       http_requests(r->AddCounter("gitdisc_http_requests_total",
-                                  "HTTP requests served, by status code.", {"code"})) {}
+                                  "HTTP requests served, by status code.", {"code"})),
+      http_refused(r->AddCounter(
+          "gitdisc_http_refused_total",
+          "Connections the HTTP listener answered or closed by itself, by reason "
+          "(per_client, evicted, head_timeout, body_timeout, head_too_large, bad_request, "
+          "length_required, body_too_large, shed).",
+          {"reason"})),
+      http_connections(r->AddGauge("gitdisc_http_connections",
+                                   "Open HTTP client connections.")) {}
 
 void GitdiscMetrics::SetSourceRevision(const std::string& revision) const {
   // Clear + Set is not atomic for a concurrent scrape; a scrape in between

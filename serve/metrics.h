@@ -115,6 +115,8 @@ struct GitdiscMetrics {
   Counter reconciles;            // gitdisc_reconciles_total
   Counter reconcile_errors;      // gitdisc_reconcile_errors_total
   Counter http_requests;         // gitdisc_http_requests_total{code}
+  Counter http_refused;          // gitdisc_http_refused_total{reason}
+  Gauge http_connections;        // gitdisc_http_connections
 
   // Publishes exactly one revision series (replacing the previous one).
   void SetSourceRevision(const std::string& revision) const;
