@@ -127,7 +127,7 @@ Result<PassResult> Controller::RunUntilConverged(std::chrono::steady_clock::time
   std::lock_guard<std::mutex> pass_lock(pass_mu_);
   StartWorkers();
   for (;;) {
-    int done_before = state_.executed().executed;
+    FleetState::Executed before = state_.executed();
     auto pass = scanner_.Scan(/*execute=*/true, rev);
     // converged and stuck count the VMs being worked on as moving, so both
     // mean that no worker is busy; the deadline lets running work finish.
@@ -147,7 +147,7 @@ Result<PassResult> Controller::RunUntilConverged(std::chrono::steady_clock::time
     // Scan again as soon as a VM is done (its rollout may let others
     // through) or a late observation arrived, or after idle_poll when no
     // worker has anything to do (agents still booting).
-    state_.WaitForProgress(done_before, options_.idle_poll, deadline);
+    state_.WaitForProgress(before, options_.idle_poll, deadline);
   }
 }
 

@@ -604,6 +604,34 @@ TEST_F(ControllerTest, ADryScanWritesTheStatusThatStatusPrints) {
   EXPECT_EQ(Count("InsertMedia"), 0);
 }
 
+// A scan that stops waiting for observations at once (scan_wait 1 ms, as
+// under heavy load) still gets every VM seen: late observations are
+// installed as they end and wake another scan, in the daemon (both timers an
+// hour) and in reconcile.
+TEST_F(ControllerTest, ObservationsThatEndAfterTheirScanStillDriveTheRollout) {
+  tweak_ = [](ControllerOptions& o) {
+    o.scan_wait = std::chrono::milliseconds(1);
+    o.backoff_base = std::chrono::hours(1);
+    o.resync_interval = std::chrono::hours(1);
+  };
+  OpenController();
+  controller_->Start();
+  ASSERT_TRUE(WaitFor([&] { return controller_->Ready() && controller_->Status().Converged(); }))
+      << Describe(controller_->Status());
+  controller_->Stop();
+  EXPECT_EQ(LogLines("motd v1"), 2);
+  EXPECT_EQ(LogLines("pg v1"), 1);
+
+  Script("pg", "2", 0);
+  Commit("bump pg");
+  OpenController();  // a stopped controller's queue is shut down: reconcile is a new one
+  auto pass = Converge();
+  ASSERT_TRUE(pass.ok()) << pass.status().ToString();
+  EXPECT_TRUE(pass->converged) << Describe(controller_->Status());
+  EXPECT_EQ(LogLines("pg v2"), 1);
+  ExpectAllDrivesEmpty();
+}
+
 // ---- hostile guests (docs/security.md "A hostile guest") ---------------------
 
 // A set of its own for the hostile VMs, so that their rollout never holds

@@ -90,14 +90,15 @@ Plan FleetState::PlanLocked(const View& view) {
   return MakePlan(view.desired->state, observed, {options_.retry_failed});
 }
 
-int FleetState::QueueActionableLocked(const Plan& plan, const std::string& except) {
-  int n = 0;
+std::set<std::string> FleetState::QueueActionableLocked(const Plan& plan,
+                                                       const std::set<std::string>& except) {
+  std::set<std::string> queued;
   for (const VmPlan& vp : plan.vms) {
-    if (!Actionable(vp) || vp.key == except || acting_.count(vp.key)) continue;
+    if (!Actionable(vp) || except.count(vp.key) || acting_.count(vp.key)) continue;
     queue_->Add(vp.key);
-    ++n;
+    queued.insert(vp.key);
   }
-  return n;
+  return queued;
 }
 
 void FleetState::PruneLocked(const std::vector<VmInfo>& inventory) {
@@ -146,17 +147,20 @@ FleetState::ScanPlan FleetState::ApplyScan(const Scanned& scan, bool execute, bo
   return out;
 }
 
-int FleetState::QueueWork(const Plan& plan) {
+std::set<std::string> FleetState::QueueWork(const Plan& plan,
+                                            const std::set<std::string>& except) {
   std::lock_guard<std::mutex> l(mu_);
-  int n = QueueActionableLocked(plan, "");
+  std::set<std::string> queued = QueueActionableLocked(plan, except);
   status_->Write(plan, view_.observed, acting_);
-  return n;
+  return queued;
 }
 
 bool FleetState::InstallLate(const ObservedVm& vm, uint64_t seq) {
   std::lock_guard<std::mutex> l(mu_);
-  if (!view_.desired || !view_.observed.count(vm.key)) return false;
-  bool was_reachable = view_.observed[vm.key].agent_reachable;
+  // Possibly before its scan installed anything for the VM (the scan
+  // stopped waiting, then this finished first): ApplyScan keeps it then.
+  auto it = view_.observed.find(vm.key);
+  bool was_reachable = it != view_.observed.end() && it->second.agent_reachable;
   if (!InstallLocked(view_, vm, seq)) return false;
   ++late_;
   cv_.notify_all();
@@ -213,7 +217,7 @@ void FleetState::EndKey(const std::string& key, const std::optional<ObservedVm>&
   if (after) InstallLocked(view_, *after, seq);
   Plan plan = PlanLocked(view_);
   status_->Write(plan, view_.observed, acting_);
-  if (queue_next) QueueActionableLocked(plan, key);
+  if (queue_next) QueueActionableLocked(plan, {key});
 }
 
 int FleetState::AddFailure(const std::string& key) {
@@ -241,14 +245,13 @@ void FleetState::CountExecuted(bool error) {
 
 FleetState::Executed FleetState::executed() const {
   std::lock_guard<std::mutex> l(mu_);
-  return {executed_, errors_};
+  return {executed_, errors_, late_};
 }
 
-void FleetState::WaitForProgress(int before, std::chrono::milliseconds poll,
+void FleetState::WaitForProgress(const Executed& before, std::chrono::milliseconds poll,
                                  Clock::TimePoint deadline) {
   std::unique_lock<std::mutex> l(mu_);
-  const uint64_t late_before = late_;
-  auto changed = [&] { return executed_ != before || late_ != late_before; };
+  auto changed = [&] { return executed_ != before.executed || late_ != before.late; };
   cv_.wait_for(l, poll, changed);
   while (!changed() && !acting_.empty() && clock_->Now() < deadline) cv_.wait_for(l, poll);
 }

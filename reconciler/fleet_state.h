@@ -79,11 +79,12 @@ class FleetState {
   // a copy of the view and the status written when write_status.
   ScanPlan ApplyScan(const Scanned& scan, bool execute, bool write_status);
   // After an executing scan (and the release of stale pins): queues the
-  // keys `plan` gives work that nobody acts on, writes the status, and
-  // returns how many were queued.
-  int QueueWork(const Plan& plan);
+  // keys `plan` gives work that nobody acts on and that are not in `except`
+  // (queued already), writes the status, and returns the keys queued.
+  std::set<std::string> QueueWork(const Plan& plan, const std::set<std::string>& except = {});
   // An observation that finished after its scan stopped waiting for it:
-  // installed when newer. True when the VM's agent became reachable by it.
+  // installed when newer (also before the scan's ApplyScan, which then keeps
+  // it). True when the VM's agent became reachable by it.
   bool InstallLate(const ObservedVm& vm, uint64_t seq);
 
   // ---- workers (Reconcile(key))
@@ -120,12 +121,14 @@ class FleetState {
   struct Executed {
     int executed = 0;
     int errors = 0;
+    uint64_t late = 0;  // late observations installed
   };
   Executed executed() const;
-  // Waits until the workers acted on another VM than `before` counted or a
-  // late observation arrived, at most `poll`; then, while nothing changed
-  // and some VM is acting, until `deadline` (Clock time).
-  void WaitForProgress(int before, std::chrono::milliseconds poll, Clock::TimePoint deadline);
+  // Waits until the workers acted on more VMs than `before` counted or a
+  // late observation arrived since, at most `poll`; then, while nothing
+  // changed and some VM is acting, until `deadline` (Clock time).
+  void WaitForProgress(const Executed& before, std::chrono::milliseconds poll,
+                       Clock::TimePoint deadline);
   // Wakes WaitForProgress (a late observation, Stop).
   void Notify();
 
@@ -144,8 +147,10 @@ class FleetState {
   Plan PlanLocked(const View& view);
   // Requires mu_. Records `vm` observed at `seq` unless a newer one is there.
   bool InstallLocked(View& view, const ObservedVm& vm, uint64_t seq);
-  // Requires mu_. Queues the keys `plan` gives work that nobody acts on.
-  int QueueActionableLocked(const Plan& plan, const std::string& except);
+  // Requires mu_. Queues the keys `plan` gives work that nobody acts on,
+  // except those in `except`; returns them.
+  std::set<std::string> QueueActionableLocked(const Plan& plan,
+                                              const std::set<std::string>& except);
   void PruneLocked(const std::vector<VmInfo>& inventory);
 
   const Clock* clock_;

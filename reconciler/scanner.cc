@@ -59,8 +59,9 @@ void JudgePass(PassResult& pass) {
 Scanner::Scanner(ControllerParts parts, WorkerPool* observers, Options options)
     : p_(parts), observers_(observers), options_(std::move(options)) {}
 
-void Scanner::ObserveAll(const std::vector<VmInfo>& inventory, const DesiredBuild& desired,
-                         bool execute, FleetState::Scanned& scan) {
+void Scanner::ObserveAll(const DesiredBuild& desired, bool execute, FleetState::Scanned& scan,
+                         const PartialFn& on_quiet) {
+  const std::vector<VmInfo>& inventory = scan.inventory;
   auto batch = std::make_shared<Batch>();
   batch->fresh.resize(inventory.size());
   const auto start = SteadyClock::now();
@@ -100,12 +101,44 @@ void Scanner::ObserveAll(const std::vector<VmInfo>& inventory, const DesiredBuil
       --batch->pending;  // the pool is full: this VM keeps its last observation
     }
   }
+  auto known = [&] {  // requires batch->mu
+    std::vector<std::optional<ObservedVm>> out = scan.fresh;
+    for (size_t i = 0; i < inventory.size(); ++i) {
+      if (asked[i]) out[i] = batch->fresh[i];
+    }
+    return out;
+  };
   std::unique_lock<std::mutex> l(batch->mu);
-  batch->cv.wait_until(l, wait_until, [&] { return batch->pending == 0; });
-  batch->abandoned = true;
-  for (size_t i = 0; i < inventory.size(); ++i) {
-    if (asked[i]) scan.fresh[i] = std::move(batch->fresh[i]);
+  int last_pending = batch->pending;
+  auto last_change = SteadyClock::now();
+  bool quiet_done = !on_quiet;
+  while (batch->pending > 0) {
+    auto now = SteadyClock::now();
+    if (now >= wait_until) break;
+    if (batch->pending != last_pending) {
+      last_pending = batch->pending;
+      last_change = now;
+    }
+    if (!quiet_done && now - last_change >= options_.quiet_after) {
+      quiet_done = true;
+      auto partial = known();
+      l.unlock();
+      on_quiet(partial);
+      l.lock();
+      continue;
+    }
+    batch->cv.wait_until(l, quiet_done ? wait_until
+                                       : std::min(wait_until, last_change + options_.quiet_after));
   }
+  batch->abandoned = true;
+  scan.fresh = known();
+}
+
+std::set<std::string> Scanner::QueueEarly(FleetState::Scanned scan,
+                                          const std::vector<std::optional<ObservedVm>>& partial) {
+  scan.fresh = partial;
+  FleetState::ScanPlan planned = p_.state->ApplyScan(scan, /*execute=*/true, false);
+  return p_.state->QueueWork(planned.plan);
 }
 
 Result<PassResult> Scanner::Scan(bool execute, const std::string& rev) {
@@ -127,8 +160,15 @@ Result<PassResult> Scanner::Scan(bool execute, const std::string& rev) {
   scan.our_roots = options_.observe.our_roots;
   scan.fresh.resize(inventory.size());
   scan.seqs.resize(inventory.size());
-  ObserveAll(inventory, pass.desired, execute, scan);
   scan.inventory = std::move(inventory);
+  std::set<std::string> queued_early;
+  PartialFn early;
+  if (execute) {
+    early = [&](const std::vector<std::optional<ObservedVm>>& partial) {
+      queued_early = QueueEarly(scan, partial);
+    };
+  }
+  ObserveAll(pass.desired, execute, scan, early);
 
   // `gitdisc status` and the final table of `reconcile` are dry scans of the
   // current revision; a dry plan at another revision (PlanAt, diff --rev)
@@ -136,9 +176,16 @@ Result<PassResult> Scanner::Scan(bool execute, const std::string& rev) {
   FleetState::ScanPlan planned = p_.state->ApplyScan(scan, execute, !execute && rev.empty());
   pass.plan = std::move(planned.plan);
   if (execute) {
-    ReleaseStalePins(planned.idle);
+    // A VM queued early may be worked on (and pin its image) already: its
+    // pins are not stale.
+    std::vector<ObservedVm> idle;
+    for (ObservedVm& vm : planned.idle) {
+      if (!queued_early.count(vm.key)) idle.push_back(std::move(vm));
+    }
+    ReleaseStalePins(idle);
     p_.revisions->NoteRevision(pass.plan.revision, trigger);
-    pass.executed = p_.state->QueueWork(pass.plan);
+    pass.executed = static_cast<int>(queued_early.size() +
+                                     p_.state->QueueWork(pass.plan, queued_early).size());
   }
   p_.status->RefreshCacheBytes();
   JudgePass(pass);

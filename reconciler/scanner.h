@@ -11,7 +11,9 @@
 // (observe_timeout; the agent client enforces it against any stream of
 // data), a VM backed off for misbehaving is not contacted at all
 // (AgentGuard), and the scan waits for observations at most scan_wait
-// (executing) or observe_timeout (dry) — an observation still running then
+// (executing; it queues the work it knows of as soon as the observations
+// that will come are in, see quiet_after) or observe_timeout (dry) — an
+// observation still running then
 // finishes on its own: an executing scan's is installed when it ends (and
 // wakes the controller when the VM's agent became reachable), a dry scan's is
 // dropped. Nothing waits on a guest while holding a lock.
@@ -24,6 +26,8 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -56,6 +60,9 @@ class Scanner {
     ObserveOptions observe;                       // roots, agent client options
     std::chrono::milliseconds observe_timeout{10'000};  // per VM
     std::chrono::milliseconds scan_wait{3'000};         // executing scans
+    // An executing scan whose observations stop finishing for this long
+    // (the rest are slow or mute guests) queues the work it knows of.
+    std::chrono::milliseconds quiet_after{200};
     // An observation an executing scan stopped waiting for found the VM's
     // agent reachable: the controller should scan again.
     std::function<void()> late_reachable;
@@ -72,9 +79,17 @@ class Scanner {
 
  private:
   struct Batch;
-  // Observes the selected VMs of `inventory` on the pool; fills scan.fresh.
-  void ObserveAll(const std::vector<VmInfo>& inventory, const DesiredBuild& desired, bool execute,
-                  FleetState::Scanned& scan);
+  // Observes the selected VMs of scan.inventory on the pool; fills
+  // scan.fresh. When observations are still running but none has finished
+  // for `quiet_after`, calls on_quiet (if set) once with what is known.
+  using PartialFn = std::function<void(const std::vector<std::optional<ObservedVm>>&)>;
+  void ObserveAll(const DesiredBuild& desired, bool execute, FleetState::Scanned& scan,
+                  const PartialFn& on_quiet);
+  // An executing scan's early queueing: plans with the observations that
+  // are in (the others keep their last one) and queues the VMs with work,
+  // so that honest VMs are not held back by guests that do not answer.
+  std::set<std::string> QueueEarly(FleetState::Scanned scan,
+                                   const std::vector<std::optional<ObservedVm>>& partial);
   // Unpins images that VMs seen this scan no longer hold (a controller
   // killed between an eject and its unpin, media changed by hand), so that
   // no pin outlives its disc.
