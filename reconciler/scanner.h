@@ -62,7 +62,7 @@ class Scanner {
     std::chrono::milliseconds scan_wait{3'000};         // executing scans
     // An executing scan whose observations stop finishing for this long
     // (the rest are slow or mute guests) queues the work it knows of.
-    std::chrono::milliseconds quiet_after{200};
+    std::chrono::milliseconds quiet_after{100};
     // An observation an executing scan stopped waiting for found the VM's
     // agent reachable: the controller should scan again.
     std::function<void()> late_reachable;
