@@ -8,6 +8,10 @@
 namespace gitdisc::reconciler {
 namespace {
 
+// Observations waiting for an observer: one per selected VM per scan, so a
+// bound well above any one fleet (a VM past it keeps its last observation).
+constexpr size_t kMaxQueuedObservations = 65536;
+
 KeyReconciler::Options ReconcilerOptions(const ControllerOptions& o, ObserveOptions observe,
                                          std::function<void()> wants_scan) {
   KeyReconciler::Options k;
@@ -50,7 +54,7 @@ Controller::Controller(Provider* provider, specs::Source* source, iso::IsoCache*
       state_(clock, {options_.retry_failed, options_.overdue_margin}, &status_, &queue_),
       reconciler_({provider, cache, clock, &revisions_, &state_, &guard_, &status_},
                   ReconcilerOptions(options_, {roots_, options_.agent}, [this] { Wake(); })),
-      observers_(options_.observers, 4096),
+      observers_(options_.observers, kMaxQueuedObservations),
       scanner_({provider, cache, clock, &revisions_, &state_, &guard_, &status_}, &observers_,
                ScannerOptions(options_, {roots_, options_.agent}, [this] {
                  Wake();

@@ -177,6 +177,11 @@ bool FleetState::Knows(const std::string& key) const {
   return view_.observed.count(key) > 0;
 }
 
+std::map<std::string, uint64_t> FleetState::ObservedSeqs() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return view_.observed_seq;
+}
+
 void FleetState::Forget(const std::string& key) {
   std::lock_guard<std::mutex> l(mu_);
   view_.observed.erase(key);

@@ -91,6 +91,8 @@ class FleetState {
   bool HasView() const;
   // The view has an observation of `key` (a VM the last scans listed).
   bool Knows(const std::string& key) const;
+  // When each VM in the view was last observed (its observation's number).
+  std::map<std::string, uint64_t> ObservedSeqs() const;
   // The VM is gone from the provider.
   void Forget(const std::string& key);
   struct KeyStart {

@@ -1,5 +1,6 @@
 #include "reconciler/scanner.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <map>
 #include <memory>
@@ -69,7 +70,21 @@ void Scanner::ObserveAll(const DesiredBuild& desired, bool execute, FleetState::
   const auto wait_until =
       start + (execute ? options_.scan_wait : options_.observe_timeout + std::chrono::seconds(1));
   std::vector<bool> asked(inventory.size(), false);
-  for (size_t i = 0; i < inventory.size(); ++i) {
+  // The VMs observed longest ago go first: when a scan ends before the pool
+  // got to every VM (a large fleet, slow guests), the next one starts with
+  // those it missed.
+  std::vector<size_t> order(inventory.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  {
+    std::map<std::string, uint64_t> seen = p_.state->ObservedSeqs();
+    auto when = [&](size_t i) {
+      auto it = seen.find(inventory[i].key);
+      return it == seen.end() ? 0 : it->second;
+    };
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return when(a) < when(b); });
+  }
+  for (size_t i : order) {
     const VmInfo& info = inventory[i];
     const uint64_t seq = scan.seqs[i] = p_.state->NextSeq();
     if (!desired.state.vms.count(info.key)) {

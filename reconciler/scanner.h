@@ -16,7 +16,10 @@
 // observation still running then
 // finishes on its own: an executing scan's is installed when it ends (and
 // wakes the controller when the VM's agent became reachable), a dry scan's is
-// dropped. Nothing waits on a guest while holding a lock.
+// dropped. An observation that could not start within observe_timeout (a
+// large fleet on few observers) is skipped and the VM keeps its last
+// observation; the next scan starts with the VMs observed longest ago.
+// Nothing waits on a guest while holding a lock.
 //
 // Thread-safety: Scan may run on several threads at once (an executing scan
 // of the daemon's loop, dry scans of the API); they share FleetState and
