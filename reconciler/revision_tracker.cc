@@ -36,7 +36,11 @@ Result<std::shared_ptr<const specs::Snapshot>> RevisionTracker::SnapshotAt(
   std::string first_error = ss.spec_errors.empty() ? "" : ss.spec_errors.front();
   status_->SetSource(std::move(ss));
   if (st.newest_valid.empty()) {
-    return Status::Invalid("no valid revision on branch " + st.branch +
+    std::string why = st.walkback_exhausted
+                          ? " within the " + std::to_string(st.invalid.size()) +
+                                " newest commits (walking back further continues at the next poll)"
+                          : " (every commit of the branch is invalid)";
+    return Status::Invalid("no valid revision on branch " + st.branch + why +
                            (first_error.empty() ? "" : ":\n" + first_error));
   }
   return source_->Load(st.newest_valid);

@@ -26,7 +26,8 @@ targets=(
   "agent_channel|tests/fuzz/agent_channel_fuzzer|tests/fuzz/corpus/agent_channel|"
 )
 
-CC=${FUZZ_CC:-clang} CXX=${FUZZ_CXX:-clang++} cmake -S . -B "$build_dir" \
+source scripts/ccache.sh
+CC=${FUZZ_CC:-clang} CXX=${FUZZ_CXX:-clang++} cmake -S . -B "$build_dir" "${ccache_args[@]}" \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGITDISC_FUZZ=ON -DGITDISC_BUILD_TESTS=OFF >/dev/null
 build_targets=()
 for t in "${targets[@]}"; do
