@@ -604,5 +604,187 @@ TEST_F(ControllerTest, ADryScanWritesTheStatusThatStatusPrints) {
   EXPECT_EQ(Count("InsertMedia"), 0);
 }
 
+// A scan that stops waiting for observations at once (scan_wait 1 ms, as
+// under heavy load) still gets every VM seen: late observations are
+// installed as they end and wake another scan, in the daemon (both timers an
+// hour) and in reconcile.
+TEST_F(ControllerTest, ObservationsThatEndAfterTheirScanStillDriveTheRollout) {
+  tweak_ = [](ControllerOptions& o) {
+    o.scan_wait = std::chrono::milliseconds(1);
+    o.backoff_base = std::chrono::hours(1);
+    o.resync_interval = std::chrono::hours(1);
+  };
+  OpenController();
+  controller_->Start();
+  ASSERT_TRUE(WaitFor([&] { return controller_->Ready() && controller_->Status().Converged(); }))
+      << Describe(controller_->Status());
+  controller_->Stop();
+  EXPECT_EQ(LogLines("motd v1"), 2);
+  EXPECT_EQ(LogLines("pg v1"), 1);
+
+  Script("pg", "2", 0);
+  Commit("bump pg");
+  OpenController();  // a stopped controller's queue is shut down: reconcile is a new one
+  auto pass = Converge();
+  ASSERT_TRUE(pass.ok()) << pass.status().ToString();
+  EXPECT_TRUE(pass->converged) << Describe(controller_->Status());
+  EXPECT_EQ(LogLines("pg v2"), 1);
+  ExpectAllDrivesEmpty();
+}
+
+// ---- hostile guests (docs/security.md "A hostile guest") ---------------------
+
+// A set of its own for the hostile VMs, so that their rollout never holds
+// back the honest sets (web, db).
+class HostileGuestTest : public ControllerTest {
+ protected:
+  void AddHostileSet() {
+    Write(repo_ + "/hostile.yaml", R"(apiVersion: gitdisc/v1
+kind: PayloadSet
+metadata: {name: hostile}
+spec:
+  selector: {matchLabels: {role: hostile}}
+  payloads:
+    - {name: motd, version: "1", path: payloads/motd, run: ["./install.sh"], timeout: 1m}
+  rollout: {maxParallel: "100%", maxFailures: 100}
+)");
+    Commit("hostile set");
+  }
+  std::string AddHostile(const std::string& name, testing::Hostility h) {
+    return fleet_->AddHostileVm(name, {{"role", "hostile"}}, h);
+  }
+  int Opens(const std::string& key) { return Count("OpenAgentChannel " + key); }
+};
+
+// Honest VMs converge, exactly once, beside guests that flood, never end a
+// line, stay mute or flood events during their apply; each hostile VM is
+// reported with its own condition and the bound it broke; reconcile ends by
+// its deadline; a dry plan (/api/v1/plan) finishes in bounded time.
+TEST_F(HostileGuestTest, HonestVmsConvergeOnceBesideHostileGuestsWhichAreReported) {
+  AddHostileSet();
+  std::string newline = AddHostile("x-newline", testing::Hostility::kNewlineFlood);
+  std::string junk = AddHostile("x-junk", testing::Hostility::kJunkJsonFlood);
+  std::string endless = AddHostile("x-endless", testing::Hostility::kEndlessLine);
+  std::string mute = AddHostile("x-mute", testing::Hostility::kMute);
+  std::string events = AddHostile("x-events", testing::Hostility::kEventFloodOnApply);
+  tweak_ = [](ControllerOptions& o) {
+    o.agent.request_timeout = std::chrono::milliseconds(500);
+    o.observe_timeout = std::chrono::seconds(2);
+    o.scan_wait = std::chrono::seconds(1);
+  };
+  OpenController();
+
+  auto start = std::chrono::steady_clock::now();
+  auto pass = controller_->RunUntilConverged(start + std::chrono::seconds(8));
+  auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(pass.ok()) << pass.status().ToString();
+  EXPECT_FALSE(pass->converged);
+  EXPECT_LT(took, std::chrono::seconds(20)) << "reconcile ends by its deadline";
+  EXPECT_EQ(LogLines("motd v1"), 2) << "web-1 and web-2, once each";
+  EXPECT_EQ(LogLines("pg v1"), 1);
+  for (const std::string& k : {web1_, web2_, db1_}) {
+    EXPECT_EQ(pass->plan.Find(k)->condition, VmCondition::kReady) << k;
+  }
+
+  FleetStatus st = controller_->Status();
+  auto expect = [&](const std::string& key, VmCondition c, const std::string& reason) {
+    auto v = FindVm(st, key);
+    ASSERT_TRUE(v.has_value()) << key;
+    EXPECT_EQ(v->condition, c) << v->name << ": " << v->reason << " " << v->message;
+    EXPECT_EQ(v->reason, reason) << v->name << ": " << v->message;
+    EXPECT_LT(v->message.size(), 400u) << "nothing the guest sent is quoted unbounded";
+  };
+  expect(newline, VmCondition::kAgentMisbehaving, "JunkLines");
+  expect(junk, VmCondition::kAgentMisbehaving, "JunkLines");
+  expect(endless, VmCondition::kAgentMisbehaving, "LineTooLong");
+  expect(mute, VmCondition::kAgentUnavailable, "AgentUnavailable");
+  expect(events, VmCondition::kAgentMisbehaving, "TooManyEvents");
+  int reported = 0;
+  for (const Event& e : st.events) reported += e.reason == "AgentCutOff";
+  EXPECT_EQ(reported, 4) << "each misbehaviour reported once" << Describe(st);
+  EXPECT_EQ(FindVm(st, events)->condition, VmCondition::kAgentMisbehaving);
+
+  // Backed off: a dry plan does not open their channels again, and ends in
+  // bounded time although the mute guest never answers.
+  provider_->ClearCalls();
+  auto plan_start = std::chrono::steady_clock::now();
+  auto plan = controller_->PlanAt("");
+  EXPECT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_LT(std::chrono::steady_clock::now() - plan_start, std::chrono::seconds(6));
+  for (const std::string& k : {newline, junk, endless, events}) EXPECT_EQ(Opens(k), 0) << k;
+  EXPECT_LE(Opens(mute), 1) << "a mute agent may be booting: it is asked again (unless an "
+                               "earlier observation of it still runs)";
+}
+
+// The backoff doubles each time a guest misbehaves again, and nobody opens
+// its channel in between.
+TEST_F(HostileGuestTest, AMisbehavingGuestIsBackedOffExponentially) {
+  AddHostileSet();
+  std::string newline = AddHostile("x-newline", testing::Hostility::kNewlineFlood);
+  tweak_ = [](ControllerOptions& o) { o.agent_backoff_base = std::chrono::seconds(1); };
+  OpenController();
+  ASSERT_TRUE(controller_->RunPass(/*execute=*/false).ok());
+  EXPECT_EQ(Opens(newline), 1);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(controller_->RunPass(/*execute=*/false).ok());
+  EXPECT_EQ(Opens(newline), 1) << "backed off: not opened again within its backoff";
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));  // base 1 s + up to 1 s jitter
+  ASSERT_TRUE(controller_->RunPass(/*execute=*/false).ok());
+  EXPECT_EQ(Opens(newline), 2);
+  auto v = FindVm(controller_->Status(), newline);
+  ASSERT_TRUE(v.has_value());
+  EXPECT_EQ(v->condition, VmCondition::kAgentMisbehaving);
+  EXPECT_NE(v->message.find("2 times in a row"), std::string::npos) << v->message;
+  std::vector<std::string> messages;
+  for (const Event& e : controller_->Status().events) {
+    if (e.reason == "AgentCutOff") messages.push_back(e.message);
+  }
+  ASSERT_EQ(messages.size(), 2u);
+  EXPECT_TRUE(messages[0].find("for 1 s") != std::string::npos ||
+              messages[0].find("for 2 s") != std::string::npos)
+      << messages[0];
+  EXPECT_TRUE(messages[1].find("for 2 s") != std::string::npos ||
+              messages[1].find("for 3 s") != std::string::npos)
+      << messages[1];
+}
+
+// Observation uses a bounded pool and a scan waits for it a bounded time:
+// twelve mute guests on two observers do not hold an executing scan for
+// their twelve timeouts, and the honest VMs still converge.
+TEST_F(HostileGuestTest, MuteGuestsDoNotHoldAScanOrTheDaemon) {
+  AddHostileSet();
+  for (int i = 0; i < 12; ++i) {
+    AddHostile("x-mute-" + std::to_string(i), testing::Hostility::kMute);
+  }
+  tweak_ = [](ControllerOptions& o) {
+    o.observers = 2;
+    o.agent.request_timeout = std::chrono::milliseconds(300);
+    o.agent.max_attempts = 2;
+    o.observe_timeout = std::chrono::seconds(1);
+    o.scan_wait = std::chrono::milliseconds(500);
+    o.backoff_base = std::chrono::hours(1);
+    o.resync_interval = std::chrono::hours(1);
+  };
+  OpenController();
+  auto start = std::chrono::steady_clock::now();
+  auto pass = controller_->RunPass(/*execute=*/false);
+  ASSERT_TRUE(pass.ok());
+  // A dry scan waits at most observe_timeout + 1 s, whatever the pool's queue.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4));
+  controller_->Start();
+  ASSERT_TRUE(WaitFor([&] {
+    FleetStatus st = controller_->Status();
+    auto db = FindVm(st, db1_);
+    auto web2 = FindVm(st, web2_);
+    return db && web2 && db->condition == VmCondition::kReady &&
+           web2->condition == VmCondition::kReady;
+  })) << Describe(controller_->Status());
+  auto plan_start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(controller_->PlanAt("").ok()) << "the API's plan runs beside the daemon's scans";
+  EXPECT_LT(std::chrono::steady_clock::now() - plan_start, std::chrono::seconds(4));
+  controller_->Stop();
+  EXPECT_EQ(LogLines("motd v1"), 2);
+  EXPECT_EQ(LogLines("pg v1"), 1);
+}
+
 }  // namespace
 }  // namespace gitdisc::reconciler

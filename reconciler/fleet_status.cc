@@ -9,11 +9,12 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<std::pair<VmCondition, const char*>, 13> kVmConditions = {{
+constexpr std::array<std::pair<VmCondition, const char*>, 14> kVmConditions = {{
     {VmCondition::kUnknown, "Unknown"},
     {VmCondition::kNotSelected, "NotSelected"},
     {VmCondition::kPending, "Pending"},
     {VmCondition::kAgentUnavailable, "AgentUnavailable"},
+    {VmCondition::kAgentMisbehaving, "AgentMisbehaving"},
     {VmCondition::kConflict, "Conflict"},
     {VmCondition::kDriveBusy, "DriveBusy"},
     {VmCondition::kWaiting, "Waiting"},

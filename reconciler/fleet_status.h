@@ -37,6 +37,7 @@ enum class VmCondition {
   kNotSelected,       // no PayloadSet selects it; gitdisc leaves it alone
   kPending,           // selected but not running
   kAgentUnavailable,  // running, but the agent does not answer on its channel
+  kAgentMisbehaving,  // the agent broke a bound of the protocol: cut off, backed off
   kConflict,          // two sets name one payload with different content
   kDriveBusy,         // no empty CD-ROM drive and none holding our disc
   kWaiting,           // work to do, but the rollout does not allow it yet

@@ -243,8 +243,15 @@ Plan MakePlan(const DesiredState& desired, const std::vector<ObservedVm>& observ
     if (!o.running) {
       block(VmCondition::kPending, "NotRunning", "the VM is " + o.power);
     } else if (!o.agent_reachable) {
-      block(VmCondition::kAgentUnavailable, "AgentUnavailable",
-            "the agent does not answer" + (o.agent_error.empty() ? "" : ": " + o.agent_error));
+      if (o.agent_misbehaving.empty()) {
+        block(VmCondition::kAgentUnavailable, "AgentUnavailable",
+              "the agent does not answer" + (o.agent_error.empty() ? "" : ": " + o.agent_error));
+      } else {
+        // Reason: the bound it broke. Like an agent that is gone, except that
+        // the controller does not talk to it until its backoff is over.
+        block(VmCondition::kAgentMisbehaving, o.agent_misbehaving,
+              "the agent was cut off: " + o.agent_error);
+      }
       if (f.disc_in && o.disc_overdue) {
         // The agent is gone and the apply's timeout has passed: nothing can
         // still be reading the disc we inserted.

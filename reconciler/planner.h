@@ -105,6 +105,9 @@ struct ObservedVm {
   std::map<std::string, std::string> labels;
   bool agent_reachable = false;
   std::string agent_error;
+  // The bound the agent broke (guest::AgentClient::Misbehaviour, e.g.
+  // "TooManyLines"): it is cut off and backed off. "" when it behaved.
+  std::string agent_misbehaving;
   std::vector<LedgerRecord> ledger;
   std::vector<ObservedDrive> drives;
   std::optional<ObservedOp> op;  // running op, or the last finished one we asked about

@@ -183,6 +183,28 @@ TEST(Planner, MissingAgentIsAgentUnavailableAndKeepsOurDiscUntilTimeout) {
   EXPECT_TRUE(late.force_eject);
 }
 
+TEST(Planner, AMisbehavingAgentIsReportedWithTheBoundItBrokeAndTreatedAsGone) {
+  World w;
+  w.Set("a", {{"motd", "1"}});
+  auto& o = w.Vm("vm", {"a"});
+  o.agent_reachable = false;
+  o.agent_misbehaving = "TooManyLines";
+  o.agent_error = "more than 4096 lines in one call";
+  VmPlan p = P(w.Run(), "vm");
+  EXPECT_EQ(p.condition, VmCondition::kAgentMisbehaving);
+  EXPECT_EQ(p.reason, "TooManyLines");
+  EXPECT_NE(p.message.find("4096 lines"), std::string::npos) << p.message;
+  EXPECT_EQ(p.kind, PlanKind::kBlocked);
+  EXPECT_TRUE(p.insert_drive.empty()) << "nothing is given to a guest that is cut off";
+
+  w.Get("vm").drives = {{"hdc", "/c/" + w.Bundle("vm") + ".iso", w.Bundle("vm")}};
+  EXPECT_TRUE(P(w.Run(), "vm").eject_drives.empty());
+  w.Get("vm").disc_overdue = true;
+  VmPlan late = P(w.Run(), "vm");
+  EXPECT_EQ(late.eject_drives, (std::vector<std::string>{"hdc"}));
+  EXPECT_TRUE(late.force_eject);
+}
+
 TEST(Planner, ForeignMediaInEveryDriveIsDriveBusyAndLeftAlone) {
   World w;
   w.Set("a", {{"motd", "1"}});

@@ -88,6 +88,7 @@ const char* ConditionTone(VmCondition c) {
     case VmCondition::kSuspended:
       return "warn";
     case VmCondition::kFailed:
+    case VmCondition::kAgentMisbehaving:
     case VmCondition::kConflict:
     case VmCondition::kHalted:
     case VmCondition::kError:
