@@ -5,7 +5,7 @@
 
 #include <memory>
 
-#include "base/markup_escape.h"
+#include "providers/xml_writer.h"
 
 namespace gitdisc {
 namespace {
@@ -142,23 +142,19 @@ Result<std::map<std::string, std::string>> ParseLabelsXml(std::string_view xml) 
 }
 
 std::string LabelsXml(const std::map<std::string, std::string>& labels) {
-  std::string x = "<g:labels xmlns:g=\"";
-  x += kLabelsNamespace;
-  x += "\">";
-  for (const auto& [k, v] : labels) {
-    x += "<g:label key=\"" + EscapeMarkup(k) + "\" value=\"" + EscapeMarkup(v) + "\"/>";
-  }
-  x += "</g:labels>";
-  return x;
+  XmlWriter w;
+  w.StartNs("g", "labels", kLabelsNamespace);
+  for (const auto& [k, v] : labels) w.StartNs("g", "label").Attr("key", k).Attr("value", v).End();
+  w.EndFull();
+  return w.Finish();
 }
 
 std::string LabelsMetadataBody(const std::map<std::string, std::string>& labels) {
-  std::string x = "<labels>";
-  for (const auto& [k, v] : labels) {
-    x += "<label key=\"" + EscapeMarkup(k) + "\" value=\"" + EscapeMarkup(v) + "\"/>";
-  }
-  x += "</labels>";
-  return x;
+  XmlWriter w;
+  w.Start("labels");
+  for (const auto& [k, v] : labels) w.Start("label").Attr("key", k).Attr("value", v).End();
+  w.EndFull();
+  return w.Finish();
 }
 
 Status ValidateLabel(std::string_view key, std::string_view value) {
@@ -197,12 +193,15 @@ std::string FindDriveAlias(std::string_view xml, std::string_view target) {
 }
 
 std::string CdromDiskXml(const DriveInfo& drive, std::string_view source) {
-  std::string x = "<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>";
-  if (!source.empty()) x += "<source file='" + EscapeMarkup(source) + "'/>";
-  x += "<target dev='" + EscapeMarkup(drive.target) + "'";
-  if (!drive.bus.empty()) x += " bus='" + EscapeMarkup(drive.bus) + "'";
-  x += "/><readonly/></disk>";
-  return x;
+  XmlWriter w;
+  w.Start("disk").Attr("type", "file").Attr("device", "cdrom");
+  w.Start("driver").Attr("name", "qemu").Attr("type", "raw").End();
+  if (!source.empty()) w.Start("source").Attr("file", source).End();
+  w.Start("target").Attr("dev", drive.target);
+  if (!drive.bus.empty()) w.Attr("bus", drive.bus);
+  w.End();
+  w.Start("readonly").End();
+  return w.Finish();
 }
 
 }  // namespace gitdisc

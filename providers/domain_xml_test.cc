@@ -125,10 +125,22 @@ TEST(LabelsXml, WritesTheDesignFormatSortedAndEscaped) {
   EXPECT_EQ(LabelsXml({{"role", "web"}}),
             "<g:labels xmlns:g=\"urn:gitdisc:labels:1\"><g:label key=\"role\" "
             "value=\"web\"/></g:labels>");
+  // libxml2 escapes what could end the double-quoted attribute or open markup.
   EXPECT_EQ(LabelsXml({{"b", "<\"&'>"}, {"a", ""}}),
             "<g:labels xmlns:g=\"urn:gitdisc:labels:1\"><g:label key=\"a\" value=\"\"/>"
-            "<g:label key=\"b\" value=\"&lt;&quot;&amp;&#39;&gt;\"/></g:labels>");
+            "<g:label key=\"b\" value=\"&lt;&quot;&amp;'&gt;\"/></g:labels>");
   EXPECT_EQ(LabelsXml({}), "<g:labels xmlns:g=\"urn:gitdisc:labels:1\"></g:labels>");
+}
+
+TEST(LabelsXml, AValueCannotAddMarkup) {
+  std::map<std::string, std::string> labels = {{"role", "x\"/><g:label key=\"admin\" value=\"yes"},
+                                               {"k'", "a'b"}};
+  auto back = ParseLabelsXml(LabelsXml(labels));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, labels);
+  auto body = ParseLabelsXml(LabelsMetadataBody(labels));
+  ASSERT_TRUE(body.ok()) << body.status().ToString();
+  EXPECT_EQ(*body, labels);
 }
 
 TEST(LabelsXml, MetadataBodyHasNoPrefix) {
@@ -169,19 +181,19 @@ TEST(LabelsXml, ValidatesKeysAndValues) {
 
 TEST(CdromDiskXml, InsertAndEjectKeepTargetAndBus) {
   DriveInfo hdc{"hdc", "ide", "", false};
-  EXPECT_EQ(CdromDiskXml(hdc, "/var/lib/gitdisc/isos/ab'c.iso"),
-            "<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>"
-            "<source file='/var/lib/gitdisc/isos/ab&#39;c.iso'/>"
-            "<target dev='hdc' bus='ide'/><readonly/></disk>");
+  EXPECT_EQ(CdromDiskXml(hdc, "/var/lib/gitdisc/isos/ab'c&\".iso"),
+            "<disk type=\"file\" device=\"cdrom\"><driver name=\"qemu\" type=\"raw\"/>"
+            "<source file=\"/var/lib/gitdisc/isos/ab'c&amp;&quot;.iso\"/>"
+            "<target dev=\"hdc\" bus=\"ide\"/><readonly/></disk>");
   EXPECT_EQ(CdromDiskXml(hdc, ""),
-            "<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>"
-            "<target dev='hdc' bus='ide'/><readonly/></disk>");
+            "<disk type=\"file\" device=\"cdrom\"><driver name=\"qemu\" type=\"raw\"/>"
+            "<target dev=\"hdc\" bus=\"ide\"/><readonly/></disk>");
   // The generated XML parses back as the same drive.
-  auto d = ParseDomainXml("<domain><uuid>u</uuid><devices>" + CdromDiskXml(hdc, "/x.iso") +
+  auto d = ParseDomainXml("<domain><uuid>u</uuid><devices>" + CdromDiskXml(hdc, "/x'<y>.iso") +
                           "</devices></domain>");
   ASSERT_TRUE(d.ok());
   ASSERT_EQ(d->cdroms.size(), 1u);
-  EXPECT_EQ(d->cdroms[0], (DriveInfo{"hdc", "ide", "/x.iso", false}));
+  EXPECT_EQ(d->cdroms[0], (DriveInfo{"hdc", "ide", "/x'<y>.iso", false}));
 }
 
 TEST(VmKey, SplitsAtTheLastSlash) {

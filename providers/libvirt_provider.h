@@ -75,7 +75,7 @@ class LibvirtProvider final : public Provider {
     int forced_inserts = 0;  // inserts that needed VIR_DOMAIN_DEVICE_MODIFY_FORCE
     int forced_ejects = 0;
     int reconnects = 0;
-    int tray_repairs = 0;  // stale tray states repaired (see libvirt_provider.cc UpdateDevice)
+    int tray_repairs = 0;  // stale tray states repaired (libvirt_media.cc UpdateDevice)
   };
 
   // Connects to every URI (at least one). kUnavailable names the URI that
@@ -105,7 +105,7 @@ class LibvirtProvider final : public Provider {
 
   Stats stats() const;
 
-  // Internal state, defined in the .cc.
+  // Internal state: Host in libvirt_connection.h, EventSink in libvirt_events.h.
   struct Host;
   struct EventSink;
 
