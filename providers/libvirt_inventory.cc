@@ -41,6 +41,7 @@ Result<VmInfo> ReadVm(virDomainPtr dom, const std::string& host) {
   vm.labels = std::move(parsed.labels);
   vm.cdroms = std::move(parsed.cdroms);
   vm.has_agent_channel = parsed.has_agent_channel;
+  vm.hot_add_buses = std::move(parsed.hot_add_buses);
   return vm;
 }
 

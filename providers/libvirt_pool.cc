@@ -2,9 +2,11 @@
 // image by its path, which the QEMU user must be able to read; a remote one
 // gets the image uploaded once into the storage pool `gitdisc`.
 #include <fcntl.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <vector>
 
@@ -117,7 +119,116 @@ Result<std::string> VolumePath(virStorageVolPtr vol, const std::string& what) {
   return std::string(path.get());
 }
 
+bool IsLowerHex(const std::string& s) {
+  return !s.empty() && s.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+// The `gitdisc` pool if it exists (null when it does not), refreshed.
+Result<PoolPtr> FindPool(virConnectPtr conn, const std::string& uri) {
+  PoolPtr pool(virStoragePoolLookupByName(conn, kPoolName));
+  if (!pool) {
+    Status s = LibvirtError("virStoragePoolLookupByName", std::string(kPoolName) + " on " + uri);
+    if (s.IsNotFound()) return PoolPtr();
+    return s;
+  }
+  if (virStoragePoolIsActive(pool.get()) == 1 && virStoragePoolRefresh(pool.get(), 0) < 0) {
+    return LibvirtError("virStoragePoolRefresh", std::string(kPoolName) + " on " + uri);
+  }
+  return pool;
+}
+
+// The first domain on `conn` whose live XML names `path` (a drive holds
+// the volume), or "".
+Result<std::string> DomainUsing(virConnectPtr conn, const std::string& path,
+                                const std::string& uri) {
+  virDomainPtr* doms = nullptr;
+  int n = virConnectListAllDomains(conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+  if (n < 0) return LibvirtError("virConnectListAllDomains", uri);
+  std::vector<DomainPtr> owned;
+  for (int i = 0; i < n; ++i) owned.emplace_back(doms[i]);
+  ::free(doms);
+  for (const DomainPtr& d : owned) {
+    std::string name = DomainName(d.get());
+    auto xml = GetXml(d.get(), 0, name);
+    if (xml.status().IsNotFound()) continue;  // gone meanwhile
+    if (!xml.ok()) return xml.status();
+    if (xml->find("'" + path + "'") != std::string::npos ||
+        xml->find("\"" + path + "\"") != std::string::npos) {
+      return name;
+    }
+  }
+  return std::string();
+}
+
 }  // namespace
+
+Result<std::vector<PoolImage>> LibvirtProvider::ListPoolImages(const std::string& host_uri) {
+  Host* host = FindHost(hosts_, host_uri);
+  if (!host) return Status::NotFound("ListPoolImages: host " + host_uri + " is not connected");
+  std::vector<PoolImage> out;
+  if (!host->remote) return out;
+  GITDISC_ASSIGN_OR_RETURN(ConnPtr conn, AcquireConn(*host, sink_, reconnects_));
+  GITDISC_ASSIGN_OR_RETURN(PoolPtr pool, FindPool(conn.get(), host_uri));
+  if (!pool || virStoragePoolIsActive(pool.get()) != 1) return out;
+  virStorageVolPtr* vols = nullptr;
+  int n = virStoragePoolListAllVolumes(pool.get(), &vols, 0);
+  if (n < 0) return LibvirtError("virStoragePoolListAllVolumes", std::string(kPoolName));
+  std::vector<VolPtr> owned;
+  for (int i = 0; i < n; ++i) owned.emplace_back(vols[i]);
+  ::free(vols);
+  std::vector<std::string> names;
+  for (const VolPtr& v : owned) names.push_back(virStorageVolGetName(v.get()));
+  for (const VolPtr& v : owned) {
+    std::string name = virStorageVolGetName(v.get());
+    if (name.size() < 5 || name.compare(name.size() - 4, 4, ".iso") != 0) continue;
+    PoolImage img;
+    img.digest = name.substr(0, name.size() - 4);
+    if (!IsLowerHex(img.digest)) continue;
+    virStorageVolInfo info;
+    if (virStorageVolGetInfo(v.get(), &info) < 0) return LibvirtError("virStorageVolGetInfo", name);
+    img.bytes = info.capacity;
+    GITDISC_ASSIGN_OR_RETURN(img.path, VolumePath(v.get(), name));
+    img.complete = std::find(names.begin(), names.end(), name + ".ok") != names.end();
+    out.push_back(std::move(img));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const PoolImage& a, const PoolImage& b) { return a.digest < b.digest; });
+  return out;
+}
+
+Status LibvirtProvider::DeletePoolImage(const std::string& host_uri, const std::string& digest) {
+  if (!IsLowerHex(digest)) {
+    return Status::Invalid("DeletePoolImage: digest must be lowercase hex, got '" + digest + "'");
+  }
+  Host* host = FindHost(hosts_, host_uri);
+  if (!host) return Status::NotFound("DeletePoolImage: host " + host_uri + " is not connected");
+  if (!host->remote) return Status::Ok();  // no pool: nothing of ours to delete
+  std::lock_guard<std::mutex> upload_lock(host->upload_mu);
+  GITDISC_ASSIGN_OR_RETURN(ConnPtr conn, AcquireConn(*host, sink_, reconnects_));
+  GITDISC_ASSIGN_OR_RETURN(PoolPtr pool, FindPool(conn.get(), host_uri));
+  if (!pool) return Status::Ok();
+  const std::string vol_name = digest + ".iso";
+  VolPtr vol(virStorageVolLookupByName(pool.get(), vol_name.c_str()));
+  VolPtr marker(virStorageVolLookupByName(pool.get(), (vol_name + ".ok").c_str()));
+  virResetLastError();
+  if (vol) {
+    GITDISC_ASSIGN_OR_RETURN(std::string path, VolumePath(vol.get(), vol_name));
+    GITDISC_ASSIGN_OR_RETURN(std::string user, DomainUsing(conn.get(), path, host_uri));
+    if (!user.empty()) {
+      return Status::Conflict(std::string(kDriveBusy) + ": " + user + " on " + host_uri + " has " +
+                              vol_name + " in a drive");
+    }
+  }
+  // The marker first: a volume without its marker is an unfinished upload,
+  // never reused, whatever happens next.
+  if (marker && virStorageVolDelete(marker.get(), 0) < 0) {
+    return LibvirtError("virStorageVolDelete", vol_name + ".ok on " + host_uri);
+  }
+  if (vol && virStorageVolDelete(vol.get(), 0) < 0) {
+    return LibvirtError("virStorageVolDelete", vol_name + " on " + host_uri);
+  }
+  return Status::Ok();
+}
 
 Result<std::string> LibvirtProvider::PrepareImage(const std::string& host_uri,
                                                   const std::string& local_iso_path,

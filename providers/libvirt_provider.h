@@ -39,6 +39,14 @@
 // fully or fail after 30 s without progress. The stream keeps its connection
 // alive by itself and may outlive the provider.
 //
+// Preparation (PrepareVm): missing devices are added to the persistent
+// definition with virDomainAttachDeviceFlags(VIR_DOMAIN_AFFECT_CONFIG);
+// the running instance is never changed.
+//
+// Pool images (ListPoolImages, DeletePoolImage): the `<digest>.iso` volumes
+// of the `gitdisc` pool on a remote host; deleting one is refused while any
+// domain on that host has it in a drive.
+//
 // Connections that die (libvirtd restarted, network) are reopened on the
 // next call, and event callbacks are registered again; callers see
 // kUnavailable for the call that found the connection dead.
@@ -102,6 +110,10 @@ class LibvirtProvider final : public Provider {
                     const std::string& expected_source, bool force) override;
   Result<std::unique_ptr<ByteStream>> OpenAgentChannel(const std::string& key) override;
   Status Watch(EventCallback callback) override;
+  Result<PrepareVmResult> PrepareVm(const std::string& key,
+                                    const PrepareVmOptions& options) override;
+  Result<std::vector<PoolImage>> ListPoolImages(const std::string& host) override;
+  Status DeletePoolImage(const std::string& host, const std::string& digest) override;
 
   Stats stats() const;
 
