@@ -65,7 +65,8 @@ bool Actionable(const VmPlan& p) {
 // Conditions that do not change without a new commit or an operator.
 bool Terminal(VmCondition c) {
   return c == VmCondition::kFailed || c == VmCondition::kHalted || c == VmCondition::kConflict ||
-         c == VmCondition::kDriveBusy || c == VmCondition::kSuspended;
+         c == VmCondition::kDriveBusy || c == VmCondition::kSuspended ||
+         c == VmCondition::kNotManageable;
 }
 
 std::chrono::seconds ApplyTimeout(const DesiredBuild& d, const std::string& key,
@@ -654,7 +655,8 @@ void Controller::WriteStatusLocked(const Plan& plan, const FleetView& view) {
       v.last_transition_unix = fs.generated_unix;
       if (last != last_condition_.end() || p.condition != VmCondition::kNotSelected) {
         AddEvent(p.condition == VmCondition::kFailed || p.condition == VmCondition::kHalted ||
-                         p.condition == VmCondition::kDriveBusy
+                         p.condition == VmCondition::kDriveBusy ||
+                         p.condition == VmCondition::kNotManageable
                      ? "Warning"
                      : "Normal",
                  "vm/" + p.name, VmConditionName(p.condition), p.message);

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "guest/agent_client.h"
+#include "providers/manageability.h"
 #include "providers/provider.h"
 #include "reconciler/planner.h"
 
@@ -26,6 +27,8 @@ struct ObserveOptions {
   // Folders whose "<digest>.iso" images are ours (the ISO cache, pool folders).
   std::vector<std::string> our_roots;
   guest::AgentClient::Options agent;
+  // The delivery methods gitdisc delivers with (ObservedVm::other_delivery).
+  DeliveryOptions delivery;
 };
 
 struct Observation {
@@ -41,8 +44,11 @@ struct Observation {
 Observation Observe(Provider& provider, const VmInfo& info, const ObserveOptions& options,
                     std::unique_ptr<guest::AgentClient> agent = nullptr);
 
-// The planner's view of provider data alone (no agent).
-ObservedVm ObservedFromInfo(const VmInfo& info, const std::vector<std::string>& our_roots);
+// The planner's view of provider data alone (no agent): CD-ROM drives with
+// a tray, the channel, and the other delivery methods (of `delivery`) that
+// reach the VM.
+ObservedVm ObservedFromInfo(const VmInfo& info, const std::vector<std::string>& our_roots,
+                            const DeliveryOptions& delivery = {});
 
 // The agent's ledger records in the planner's form.
 std::vector<LedgerRecord> LedgerFromAgent(const std::vector<guest::PayloadResult>& records);

@@ -89,6 +89,7 @@ const char* ConditionTone(VmCondition c) {
       return "warn";
     case VmCondition::kFailed:
     case VmCondition::kConflict:
+    case VmCondition::kNotManageable:
     case VmCondition::kHalted:
     case VmCondition::kError:
       return "bad";
