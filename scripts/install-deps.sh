@@ -10,6 +10,8 @@ packages=(
   libyaml-cpp-dev libgit2-dev libvirt-dev libisofs-dev libcdio-dev libiso9660-dev
   libcpp-httplib-dev libssl-dev nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev
   libxml2-dev
+  # the daemon's Prometheus metrics registry and text format
+  prometheus-cpp-dev
   # the static agent links against these archives
   libc6-dev
   # tests: independent ISO readers, a real hypervisor and a tiny guest
