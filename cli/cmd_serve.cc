@@ -13,6 +13,8 @@
 #include <ostream>
 
 #include "cli/commands.h"
+#include "base/file_util.h"
+#include "serve/cache_keeper.h"
 #include "serve/daemon.h"
 #include "cli/fleet_session.h"
 #include "serve/http_server.h"
@@ -98,12 +100,17 @@ int RunServe(const std::string& config_path, const std::string& log_format, int 
                                        const std::string& detail) {
     log.Info(step, {{"vm", vm}, {"detail", detail}});
   };
-  auto session =
-      OpenFleetSession(session_options, /*with_source=*/true, controller_options);
+  auto session = OpenFleetSession(session_options, /*with_source=*/true, controller_options,
+                                  config.cache.max_bytes);
   if (!session.ok()) {
     log.Error("cannot start the controller", {{"error", session.status().message()}});
     return kExitError;
   }
+  reconciler::PoolCollector pools(
+      (*session)->provider.get(),
+      {JoinPath(config.state_dir, "pool-unused.json"), config.cache.pool_grace, &clock});
+  serve::CacheKeeper keeper((*session)->cache.get(), &pools, (*session)->controller.get(),
+                            &metrics, &log);
   // Owned until exit; leaked on a grace timeout (see Daemon::Run).
   auto* controller = new SessionController(std::move(session).value());
 
@@ -112,6 +119,7 @@ int RunServe(const std::string& config_path, const std::string& log_format, int 
   serve::DaemonOptions daemon_options;
   daemon_options.poll_interval = config.source.interval;
   daemon_options.shutdown_grace = std::chrono::seconds(grace_seconds);
+  daemon_options.housekeeping = [&keeper] { keeper.RunOnce(); };
   serve::Daemon daemon(daemon_options, controller, &http, &log);
   if (Status st = daemon.Start(); !st.ok()) {
     log.Error("cannot start", {{"error", st.message()}});

@@ -109,7 +109,7 @@ struct PrepareVmOptions {
   // Bus of a CD-ROM drive to add: "sata", "ide" or "scsi"; "" picks the bus
   // of the VM's CD-ROM drives with a tray, else "sata" on q35 machines and
   // "ide" on others (i440fx).
-  std::string cdrom_bus;
+  std::string cdrom_bus = {};
   // Say what would be added, change nothing.
   bool dry_run = false;
 };

@@ -4,10 +4,10 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include "base/file_util.h"
-#include "providers/fake_provider.h"
+#include "tests/support/fake_provider.h"
+#include "tests/support/temp_dir.h"
 
 namespace gitdisc::reconciler {
 namespace {
@@ -21,16 +21,12 @@ constexpr char kRemote[] = "qemu+tcp://10.0.0.2/system";
 class PoolGcTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/gitdisc-poolgc-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
     vm_ = fake_.AddVm({.name = "r", .host = kRemote});
     for (const char* d : {"aa", "bb", "cc"}) ASSERT_TRUE(fake_.PrepareImage(kRemote, "/x", d).ok());
   }
-  void TearDown() override { (void)RemoveAll(dir_); }
 
   PoolCollector Make() {
-    return PoolCollector(&fake_, {dir_ + "/pool-unused.json", std::chrono::seconds(600), &clock_});
+    return PoolCollector(&fake_, {dir_ / "pool-unused.json", std::chrono::seconds(600), &clock_});
   }
   std::vector<std::string> Left() {
     std::vector<std::string> out;
@@ -50,7 +46,8 @@ class PoolGcTest : public ::testing::Test {
 
   FakeProvider fake_{{kLocal, kRemote}};
   FakeClock clock_;
-  std::string dir_, vm_;
+  gitdisc::testing::TempDir dir_{"poolgc"};
+  std::string vm_;
 };
 
 TEST_F(PoolGcTest, UnusedImagesGoAfterTheGracePeriodDesiredOnesStay) {
@@ -104,7 +101,7 @@ TEST_F(PoolGcTest, AnImageInADriveIsKeptUntilEjected) {
 TEST_F(PoolGcTest, DryRunDeletesAndRecordsNothing) {
   PoolCollector gc = Make();
   ASSERT_TRUE(gc.Collect({}, /*dry_run=*/true).ok());
-  EXPECT_FALSE(PathExists(dir_ + "/pool-unused.json"));
+  EXPECT_FALSE(PathExists(dir_ / "pool-unused.json"));
   ASSERT_TRUE(gc.Collect({}).ok());
   clock_.Advance(std::chrono::seconds(600));
   auto dry = gc.Collect({}, true);
@@ -129,7 +126,7 @@ TEST_F(PoolGcTest, AHostThatCannotBeListedIsReportedAndItsRecordsKept) {
 }
 
 TEST_F(PoolGcTest, ACorruptStateFileIsAnError) {
-  ASSERT_TRUE(WriteFileAtomic(dir_ + "/pool-unused.json", "[1,2").ok());
+  ASSERT_TRUE(WriteFileAtomic(dir_ / "pool-unused.json", "[1,2").ok());
   EXPECT_EQ(Make().Collect({}).status().code(), Status::Code::kCorrupt);
 }
 

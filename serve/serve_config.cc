@@ -12,6 +12,7 @@
 #include <map>
 #include <set>
 
+#include "base/byte_size.h"
 #include "base/file_util.h"
 
 namespace gitdisc::serve {
@@ -124,6 +125,35 @@ bool ParseListen(const std::string& text, std::string* host, int* port) {
   *host = h;
   *port = value;
   return true;
+}
+
+void ParseCache(Checker& check, const YAML::Node& node, ServeConfig* cfg) {
+  check.Map(node, "cache",
+            {
+                {"maxBytes",
+                 [&](const YAML::Node&, const YAML::Node& v) {
+                   auto s = check.String(v, "cache.maxBytes");
+                   if (!s) return;
+                   auto bytes = ParseByteSize(*s);
+                   if (!bytes.ok()) {
+                     check.Error(v, "cache.maxBytes: " + bytes.status().message());
+                   } else {
+                     cfg->cache.max_bytes = *bytes;
+                   }
+                 }},
+                {"poolGrace",
+                 [&](const YAML::Node&, const YAML::Node& v) {
+                   auto s = check.String(v, "cache.poolGrace");
+                   if (!s) return;
+                   auto d = ParseDuration(*s);
+                   if (!d) {
+                     check.Error(v, "cache.poolGrace: '" + *s +
+                                        "' is not a duration (write e.g. 30m, 1h, 24h)");
+                   } else {
+                     cfg->cache.pool_grace = std::chrono::duration_cast<std::chrono::seconds>(*d);
+                   }
+                 }},
+            });
 }
 
 }  // namespace
@@ -335,6 +365,7 @@ ServeConfigResult ParseServeConfig(std::string_view text, const std::string& fil
            [&](const YAML::Node&, const YAML::Node& v) {
              secret_block(v, "api", "tokenFile", &cfg.api_token);
            }},
+          {"cache", [&](const YAML::Node&, const YAML::Node& v) { ParseCache(check, v, &cfg); }},
       });
   if (root.IsMap() && !has_source) check.Error(root, "'source' is required");
 

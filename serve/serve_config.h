@@ -61,6 +61,14 @@ struct ServeConfig {
   std::optional<Secret> gitlab_token;
   std::optional<Secret> generic_secret;
   std::optional<Secret> api_token;
+
+  // cache: {maxBytes: 10GiB, poolGrace: 1h} (docs/daemon.md).
+  struct Cache {
+    uint64_t max_bytes = 10ull << 30;  // the image cache's bound (LRU eviction)
+    // Remote pool images no desired bundle uses are deleted after this long.
+    std::chrono::seconds pool_grace{3600};
+  };
+  Cache cache;
 };
 
 struct ServeConfigResult {
