@@ -6,11 +6,11 @@
 #include <memory>
 
 #include "base/byte_size.h"
+#include "base/duration.h"
 #include "base/file_util.h"
 #include "cli/cache_report.h"
 #include "cli/commands.h"
 #include "cli/fleet_session.h"
-#include "specs/duration.h"
 
 namespace gitdisc::cli {
 namespace {
@@ -47,7 +47,7 @@ int RunLs(const GlobalOptions& global, const CacheFlags& f, Io* io) {
 
 int RunGc(const GlobalOptions& global, const CacheFlags& f, Io* io) {
   auto max = ParseByteSize(f.max);
-  auto grace = specs::ParseDuration(f.grace);
+  auto grace = ParseDuration(f.grace);
   if (!max.ok() || !grace.ok()) {
     io->err << "gitdisc cache gc: "
             << (!max.ok() ? "--cache-max: " + max.status().message()

@@ -23,7 +23,7 @@ Command ReconcileCommand() {
         auto retry = std::make_shared<bool>(false);
         auto cache_max = std::make_shared<std::string>("10GiB");
         sub->add_option("--timeout", *timeout,
-                        "give up after this long (90s, 5m, 1h; default 30m)");
+                        "give up after this long (90s, 5m, 1h30m; default 30m)");
         sub->add_flag("--retry-failed", *retry,
                       "retry failed payloads (with backoff) until the timeout");
         sub->add_option("--cache-max", *cache_max,

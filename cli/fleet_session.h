@@ -35,12 +35,16 @@ struct FleetSession {
 // plan then comes from the mirror's last fetched revision); nothing otherwise.
 void WarnIfFetchFailed(FleetSession& session, std::string_view command, std::ostream& err);
 
-// The --connect URIs, or {"qemu:///system"} when none was given.
+// The --connect URIs; without any, $LIBVIRT_DEFAULT_URI (libvirt's own
+// configured default), else {"qemu:///system"}.
 std::vector<std::string> ConnectUris(const GlobalOptions& global);
 
 // The one VM named `name` on the provider's hosts: kNotFound when none is,
 // kInvalid naming the keys when the name is found on several hosts.
 Result<VmInfo> FindVmByName(Provider& provider, const std::string& name);
+
+// Whether a fleet was named (--connect or $LIBVIRT_DEFAULT_URI).
+bool ConnectionGiven(const GlobalOptions& global);
 
 // with_source false: provider only (status without a repo, label). The
 // image cache is bounded by `cache_max_bytes` (--cache-max; 0: unbounded).

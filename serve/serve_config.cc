@@ -13,6 +13,7 @@
 #include <set>
 
 #include "base/byte_size.h"
+#include "base/duration.h"
 #include "base/file_util.h"
 
 namespace gitdisc::serve {
@@ -146,9 +147,8 @@ void ParseCache(Checker& check, const YAML::Node& node, ServeConfig* cfg) {
                    auto s = check.String(v, "cache.poolGrace");
                    if (!s) return;
                    auto d = ParseDuration(*s);
-                   if (!d) {
-                     check.Error(v, "cache.poolGrace: '" + *s +
-                                        "' is not a duration (write e.g. 30m, 1h, 24h)");
+                   if (!d.ok()) {
+                     check.Error(v, "cache.poolGrace: " + d.status().message());
                    } else {
                      cfg->cache.pool_grace = std::chrono::duration_cast<std::chrono::seconds>(*d);
                    }
@@ -157,38 +157,6 @@ void ParseCache(Checker& check, const YAML::Node& node, ServeConfig* cfg) {
 }
 
 }  // namespace
-
-std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text) {
-  if (text.empty()) return std::nullopt;
-  std::chrono::milliseconds total{0};
-  size_t i = 0;
-  while (i < text.size()) {
-    size_t start = i;
-    long long n = 0;
-    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
-      n = n * 10 + (text[i] - '0');
-      if (n > 1'000'000'000LL) return std::nullopt;
-      ++i;
-    }
-    if (i == start) return std::nullopt;
-    size_t unit_start = i;
-    while (i < text.size() && text[i] >= 'a' && text[i] <= 'z') ++i;
-    std::string_view unit = text.substr(unit_start, i - unit_start);
-    if (unit == "ms") {
-      total += std::chrono::milliseconds(n);
-    } else if (unit == "s") {
-      total += std::chrono::seconds(n);
-    } else if (unit == "m") {
-      total += std::chrono::minutes(n);
-    } else if (unit == "h") {
-      total += std::chrono::hours(n);
-    } else {
-      return std::nullopt;
-    }
-  }
-  if (total.count() <= 0) return std::nullopt;
-  return total;
-}
 
 Result<Secret> ReadSecretFile(const std::string& path) {
   struct stat st {};
@@ -292,9 +260,8 @@ ServeConfigResult ParseServeConfig(std::string_view text, const std::string& fil
                             auto s = check.String(i, "source.interval");
                             if (!s) return;
                             auto d = ParseDuration(*s);
-                            if (!d) {
-                              check.Error(i, "source.interval: '" + *s +
-                                                 "' is not a duration (write e.g. 30s, 1m, 1h)");
+                            if (!d.ok()) {
+                              check.Error(i, "source.interval: " + d.status().message());
                             } else if (*d < std::chrono::seconds(1)) {
                               check.Error(i, "source.interval must be at least 1s");
                             } else {
