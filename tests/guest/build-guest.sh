@@ -17,7 +17,7 @@ agent=${1:?usage: build-guest.sh AGENT_BINARY OUT_DIR}
 out=${2:?usage: build-guest.sh AGENT_BINARY OUT_DIR}
 
 modules=(scsi_common scsi_mod cdrom sr_mod libata ata_piix virtio_ring virtio
-         virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_console isofs)
+         virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_console virtio_blk isofs)
 
 busybox=$(command -v busybox || true)
 for cand in /bin/busybox /usr/bin/busybox; do
