@@ -5,29 +5,41 @@
 #include <CLI/CLI.hpp>
 #include <ostream>
 
+#include "base/file_util.h"
 #include "cli/commands.h"
 #include "cli/fleet_session.h"
+#include "serve/cache_keeper.h"
 #include "serve/run_daemon.h"
 #include "serve/serve_config.h"
 
 namespace gitdisc::cli {
 namespace {
 
-// The reconciler's Controller as the daemon runs it.
+// The reconciler's Controller as the daemon runs it, with its housekeeping:
+// the image cache kept within cache.maxBytes and unused remote pool images
+// collected after cache.poolGrace (serve::CacheKeeper).
 class SessionController final : public serve::ServedController {
  public:
-  explicit SessionController(std::unique_ptr<FleetSession> s) : s_(std::move(s)) {}
+  SessionController(std::unique_ptr<FleetSession> s, const serve::ServeConfig& config,
+                    const serve::DaemonServices& services)
+      : s_(std::move(s)),
+        pools_(s_->provider.get(), {JoinPath(config.state_dir, "pool-unused.json"),
+                                    config.cache.pool_grace, services.clock}),
+        keeper_(s_->cache.get(), &pools_, s_->controller.get(), services.metrics, services.log) {}
   reconciler::ControllerApi* api() override { return s_->controller.get(); }
   void Start() override { s_->controller->Start(); }
   void Stop() override { s_->controller->Stop(); }
+  void Housekeep() override { keeper_.RunOnce(); }
 
  private:
   std::unique_ptr<FleetSession> s_;
+  reconciler::PoolCollector pools_;
+  serve::CacheKeeper keeper_;
 };
 
 Result<std::unique_ptr<serve::ServedController>> OpenController(
     const serve::ServeConfig& config, const GlobalOptions& global,
-    reconciler::ControllerOptions options) {
+    reconciler::ControllerOptions options, const serve::DaemonServices& services) {
   GlobalOptions o = global;
   o.repo = config.source.repo;
   o.branch = config.source.branch;
@@ -36,9 +48,10 @@ Result<std::unique_ptr<serve::ServedController>> OpenController(
   o.state_dir = config.state_dir;
   o.artifact_roots = config.artifacts.file_roots;
   o.allow_http_artifacts = config.artifacts.allow_http;
-  GITDISC_ASSIGN_OR_RETURN(auto session, OpenFleetSession(o, /*with_source=*/true, options));
+  GITDISC_ASSIGN_OR_RETURN(auto session, OpenFleetSession(o, /*with_source=*/true, options,
+                                                           config.cache.max_bytes));
   return std::unique_ptr<serve::ServedController>(
-      std::make_unique<SessionController>(std::move(session)));
+      std::make_unique<SessionController>(std::move(session), config, services));
 }
 
 int RunServe(const std::string& config_path, const std::string& log_format, int grace_seconds,
@@ -57,8 +70,9 @@ int RunServe(const std::string& config_path, const std::string& log_format, int 
   options.shutdown_grace = std::chrono::seconds(grace_seconds);
   return serve::RunDaemon(
       *loaded.config, options,
-      [&global](const serve::ServeConfig& config, reconciler::ControllerOptions o) {
-        return OpenController(config, global, std::move(o));
+      [&global](const serve::ServeConfig& config, reconciler::ControllerOptions o,
+                const serve::DaemonServices& services) {
+        return OpenController(config, global, std::move(o), services);
       },
       io->err);
 }

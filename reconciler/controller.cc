@@ -12,6 +12,13 @@ namespace {
 // bound well above any one fleet (a VM past it keeps its last observation).
 constexpr size_t kMaxQueuedObservations = 65536;
 
+ObserveOptions ObserveWith(std::vector<std::string> roots, guest::AgentClient::Options agent) {
+  ObserveOptions o;
+  o.our_roots = std::move(roots);
+  o.agent = agent;
+  return o;
+}
+
 KeyReconciler::Options ReconcilerOptions(const ControllerOptions& o, ObserveOptions observe,
                                          std::function<void()> wants_scan) {
   KeyReconciler::Options k;
@@ -53,10 +60,10 @@ Controller::Controller(Provider* provider, specs::Source* source, iso::IsoCache*
       guard_(clock, {options_.agent_backoff_base, options_.agent_backoff_max}, &status_),
       state_(clock, {options_.retry_failed, options_.overdue_margin}, &status_, &queue_),
       reconciler_({provider, cache, clock, &revisions_, &state_, &guard_, &status_},
-                  ReconcilerOptions(options_, {roots_, options_.agent}, [this] { Wake(); })),
+                  ReconcilerOptions(options_, ObserveWith(roots_, options_.agent), [this] { Wake(); })),
       observers_(options_.observers, kMaxQueuedObservations),
       scanner_({provider, cache, clock, &revisions_, &state_, &guard_, &status_}, &observers_,
-               ScannerOptions(options_, {roots_, options_.agent}, [this] {
+               ScannerOptions(options_, ObserveWith(roots_, options_.agent), [this] {
                  Wake();
                  state_.Notify();
                })) {}

@@ -51,15 +51,7 @@ spec:
     - {name: motd, version: "1", path: payloads/motd, run: ["./install.sh"], timeout: 1m}
   rollout: {maxParallel: 1, canary: 1, maxFailures: 0}
 )");
-    Write(repo_ + "/db.yaml", R"(apiVersion: gitdisc/v1
-kind: PayloadSet
-metadata: {name: db}
-spec:
-  selector: {matchLabels: {role: db}}
-  payloads:
-    - {name: pg, version: "1", path: payloads/pg, run: ["./install.sh"], timeout: 1m}
-  rollout: {maxParallel: 1, maxFailures: 0}
-)");
+    WriteDbSet("1m");
     Script("motd", "1", 0);
     Script("pg", "1", 0);
     Sh("cd " + repo_ +
@@ -80,6 +72,31 @@ spec:
     controller_.reset();
     fleet_.reset();
     (void)RemoveAll(dir_);
+  }
+
+  // pg waits for the returned file to exist before it finishes (an apply
+  // that takes as long as the test wants).
+  std::string GatePg() {
+    std::string gate = dir_ + "/let-pg-finish";
+    Write(repo_ + "/payloads/pg/install.sh",
+          "#!/bin/sh\nwhile [ ! -e " + gate + " ]; do sleep 0.05; done\necho \"pg v1\" >> " + log_ +
+              "\n",
+          0755);
+    return gate;
+  }
+
+  // The set `db`: VMs labelled role=db get the payload pg with this timeout.
+  void WriteDbSet(const std::string& timeout) {
+    Write(repo_ + "/db.yaml", R"(apiVersion: gitdisc/v1
+kind: PayloadSet
+metadata: {name: db}
+spec:
+  selector: {matchLabels: {role: db}}
+  payloads:
+    - {name: pg, version: "1", path: payloads/pg, run: ["./install.sh"], timeout: )" +
+                                  timeout + R"(}
+  rollout: {maxParallel: 1, maxFailures: 0}
+)");
   }
 
   void Script(const std::string& name, const std::string& version, int exit_code) {
@@ -103,6 +120,7 @@ spec:
     source_ = std::move(src).value();
     iso::IsoCacheOptions co;
     co.dir = dir_ + "/state/isos";
+    co.max_bytes = cache_max_bytes_;
     auto cache = iso::IsoCache::Open(co);
     ASSERT_TRUE(cache.ok()) << cache.status().ToString();
     cache_ = std::move(cache).value();
@@ -162,6 +180,7 @@ spec:
   std::vector<std::string> steps_;
   ControllerHooks hooks_;
   std::function<void(ControllerOptions&)> tweak_;
+  uint64_t cache_max_bytes_ = 0;
 };
 
 // Waits for `done` (checked every 20 ms) up to a generous deadline: tests
@@ -387,6 +406,72 @@ TEST_F(ControllerTest, ReconcileDoesNotWaitForAShutOffVm) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::minutes(2));
 }
 
+// NotManageable: a selected VM whose domain has no agent channel is reported
+// at once; reconcile does not wait for an agent that cannot exist.
+TEST_F(ControllerTest, ReconcileDoesNotWaitForAVmWithoutChannel) {
+  std::string bare = provider_->AddVm(
+      {.name = "web-bare", .labels = {{"role", "web"}}, .agent_channel = false});
+  auto start = std::chrono::steady_clock::now();
+  auto pass = controller_->RunUntilConverged(start + std::chrono::minutes(5));
+  ASSERT_TRUE(pass.ok()) << pass.status().ToString();
+  EXPECT_FALSE(pass->converged);
+  EXPECT_TRUE(pass->stuck);
+  const VmPlan* p = pass->plan.Find(bare);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->condition, VmCondition::kNotManageable);
+  EXPECT_EQ(p->reason, "NoAgentChannel");
+  EXPECT_EQ(LogLines("motd v1"), 2) << "the manageable VMs converged";
+  EXPECT_EQ(Count("OpenAgentChannel " + bare), 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::minutes(2));
+  auto st = FindVm(controller_->Status(), bare);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->condition, VmCondition::kNotManageable);
+}
+
+// The cache bound during a rollout: with a bound smaller than one image,
+// every build evicts every other image no VM has inserted — never the one
+// in db-1's drive while its apply runs, and never one a worker is about to
+// insert.
+TEST_F(ControllerTest, ASmallCacheBoundNeverEvictsAnInsertedImage) {
+  std::string gate = GatePg();
+  // Its apply spans the whole second rollout: give it time on a loaded machine.
+  WriteDbSet("10m");
+  Commit("pg waits for the test");
+  cache_max_bytes_ = 1;
+  tweak_ = [](ControllerOptions& o) {
+    o.backoff_base = std::chrono::hours(1);
+    o.resync_interval = std::chrono::hours(1);
+  };
+  OpenController();
+  controller_->Start();
+  std::string db_disc;
+  ASSERT_TRUE(WaitFor([&] {
+    auto vm = provider_->Peek(db1_);
+    db_disc = vm.ok() && !vm->cdroms.empty() ? vm->cdroms[0].source : "";
+    return !db_disc.empty() && LogLines("motd v1") == 2;
+  })) << Describe(controller_->Status());
+  // A new revision while db-1 still applies: the web VMs get a new bundle.
+  Script("motd", "2", 0);
+  Commit("motd v2");
+  controller_->NotifySourceChanged("test");
+  ASSERT_TRUE(WaitFor([&] { return LogLines("motd v2") == 2; })) << Describe(controller_->Status());
+  EXPECT_GE(cache_->evictions(), 1u) << "the v1 web bundle goes once no drive holds it";
+  EXPECT_TRUE(PathExists(db_disc)) << "db-1's inserted image was evicted";
+  EXPECT_EQ(provider_->Peek(db1_)->cdroms[0].source, db_disc);
+  auto pins = cache_->ListPins();
+  ASSERT_TRUE(pins.ok());
+  for (const auto& [digest, owners] : *pins) {
+    EXPECT_TRUE(cache_->Contains(digest)) << "pinned image " << digest << " is gone";
+  }
+  ASSERT_TRUE(WriteFileAtomic(gate, "", 0644).ok());
+  ASSERT_TRUE(WaitFor([&] { return controller_->Ready() && controller_->Status().Converged(); }))
+      << Describe(controller_->Status());
+  controller_->Stop();
+  EXPECT_EQ(LogLines("pg v1"), 1);
+  ExpectAllDrivesEmpty();
+  EXPECT_TRUE(cache_->ListPins()->empty());
+}
+
 TEST_F(ControllerTest, NoPinOutlivesItsDiscAfterACrash) {
   ASSERT_TRUE(Converge().ok());
   std::string bundle;
@@ -429,11 +514,7 @@ TEST_F(ControllerTest, NoPinOutlivesItsDiscAfterACrash) {
 // lets through next is queued by the worker that finished, without waiting
 // for a timer (both timers here are an hour).
 TEST_F(ControllerTest, ASlowApplyDoesNotHoldBackTheOtherVmsInTheDaemon) {
-  std::string gate = dir_ + "/let-pg-finish";
-  Write(repo_ + "/payloads/pg/install.sh",
-        "#!/bin/sh\nwhile [ ! -e " + gate + " ]; do sleep 0.05; done\necho \"pg v1\" >> " + log_ +
-            "\n",
-        0755);
+  std::string gate = GatePg();
   Commit("pg waits for the test");
   tweak_ = [](ControllerOptions& o) {
     o.backoff_base = std::chrono::hours(1);

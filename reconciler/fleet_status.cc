@@ -9,7 +9,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<std::pair<VmCondition, const char*>, 14> kVmConditions = {{
+constexpr std::array<std::pair<VmCondition, const char*>, 15> kVmConditions = {{
     {VmCondition::kUnknown, "Unknown"},
     {VmCondition::kNotSelected, "NotSelected"},
     {VmCondition::kPending, "Pending"},
@@ -17,6 +17,7 @@ constexpr std::array<std::pair<VmCondition, const char*>, 14> kVmConditions = {{
     {VmCondition::kAgentMisbehaving, "AgentMisbehaving"},
     {VmCondition::kConflict, "Conflict"},
     {VmCondition::kDriveBusy, "DriveBusy"},
+    {VmCondition::kNotManageable, "NotManageable"},
     {VmCondition::kWaiting, "Waiting"},
     {VmCondition::kProgressing, "Progressing"},
     {VmCondition::kReady, "Ready"},

@@ -2,7 +2,8 @@
 
 namespace gitdisc::reconciler {
 
-ObservedVm ObservedFromInfo(const VmInfo& info, const std::vector<std::string>& our_roots) {
+ObservedVm ObservedFromInfo(const VmInfo& info, const std::vector<std::string>& our_roots,
+                            const DeliveryOptions& delivery) {
   ObservedVm o;
   o.key = info.key;
   o.name = info.name;
@@ -10,8 +11,13 @@ ObservedVm ObservedFromInfo(const VmInfo& info, const std::vector<std::string>& 
   o.power = PowerStateName(info.state);
   o.running = info.state == VmInfo::kRunning;
   o.labels = info.labels;
+  o.has_agent_channel = info.has_agent_channel;
   for (const DriveInfo& d : info.cdroms) {
+    if (!IsEjectableBus(d.bus)) continue;  // no tray: never takes a disc
     o.drives.push_back({d.target, d.source, OurBundleFromSource(d.source, our_roots)});
+  }
+  for (Delivery m : AssessVm(info, delivery).usable) {
+    if (m != Delivery::kCdrom) o.other_delivery.push_back(DeliveryName(m));
   }
   return o;
 }
@@ -41,7 +47,7 @@ Observation Observe(Provider& provider, const VmInfo& info, const ObserveOptions
                     std::unique_ptr<guest::AgentClient> agent) {
   Observation out;
   out.info = info;
-  out.vm = ObservedFromInfo(info, options.our_roots);
+  out.vm = ObservedFromInfo(info, options.our_roots, options.delivery);
   if (!out.vm.running) return out;
   if (!info.has_agent_channel) {
     out.vm.agent_error = "the domain has no org.gitdisc.agent.0 channel";

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "guest/agent_client.h"
+#include "providers/manageability.h"
 #include "providers/provider.h"
 #include "reconciler/planner.h"
 
@@ -31,6 +32,8 @@ struct ObserveOptions {
   // Every agent call of the observation ends by then (the controller's
   // per-VM deadline); the client handed back has no deadline.
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  // The delivery methods gitdisc delivers with (ObservedVm::other_delivery).
+  DeliveryOptions delivery;
 };
 
 struct Observation {
@@ -48,8 +51,11 @@ struct Observation {
 Observation Observe(Provider& provider, const VmInfo& info, const ObserveOptions& options,
                     std::unique_ptr<guest::AgentClient> agent = nullptr);
 
-// The planner's view of provider data alone (no agent).
-ObservedVm ObservedFromInfo(const VmInfo& info, const std::vector<std::string>& our_roots);
+// The planner's view of provider data alone (no agent): CD-ROM drives with
+// a tray, the channel, and the other delivery methods (of `delivery`) that
+// reach the VM.
+ObservedVm ObservedFromInfo(const VmInfo& info, const std::vector<std::string>& our_roots,
+                            const DeliveryOptions& delivery = {});
 
 // The agent's ledger records in the planner's form.
 std::vector<LedgerRecord> LedgerFromAgent(const std::vector<guest::PayloadResult>& records);

@@ -240,7 +240,13 @@ Plan MakePlan(const DesiredState& desired, const std::vector<ObservedVm>& observ
       if (o.agent_reachable && !f.op_running) p.eject_drives = f.our_drives;
     };
 
-    if (!o.running) {
+    if (!o.has_agent_channel) {
+      // Whatever its state: no agent can ever answer, so nothing is waited for.
+      block(VmCondition::kNotManageable, "NoAgentChannel",
+            std::string("the domain defines no virtio-serial channel org.gitdisc.agent.0 "
+                        "(gitdisc vm prepare ") +
+                o.name + " adds it)");
+    } else if (!o.running) {
       block(VmCondition::kPending, "NotRunning", "the VM is " + o.power);
     } else if (!o.agent_reachable) {
       if (o.agent_misbehaving.empty()) {
@@ -285,6 +291,13 @@ Plan MakePlan(const DesiredState& desired, const std::vector<ObservedVm>& observ
       p.message = "every desired payload is applied";
       eject_leftovers();
       p.counts_in_flight = false;
+    } else if (o.drives.empty() && o.other_delivery.empty()) {
+      // Work to do, and no way to deliver it: a property of the VM, not of
+      // the moment.
+      block(VmCondition::kNotManageable, "NoDeliveryMethod",
+            "no CD-ROM drive on a bus with a tray (IDE, SATA, SCSI) and no other delivery "
+            "method (gitdisc vm prepare " +
+                o.name + " adds a drive)");
     } else {
       // Work to do: the rollout of every set that asks for a missing payload decides.
       std::vector<SetTally*> relevant;

@@ -216,6 +216,75 @@ TEST(Planner, ForeignMediaInEveryDriveIsDriveBusyAndLeftAlone) {
   EXPECT_TRUE(p.insert_drive.empty());
 }
 
+// NotManageable: what cannot work is said at once, never waited for.
+TEST(Planner, NoChannelIsNotManageableWhateverTheAgentOrPowerSays) {
+  World w;
+  w.Set("a", {{"motd", "1"}});
+  struct Row {
+    const char* what;
+    bool running;
+    bool reachable;
+  };
+  for (const Row& r : {Row{"running", true, false}, Row{"shut off", false, false}}) {
+    World t = w;
+    auto& o = t.Vm("vm", {"a"});
+    o.has_agent_channel = false;
+    o.running = r.running;
+    o.power = r.running ? "running" : "shutoff";
+    o.agent_reachable = r.reachable;
+    VmPlan p = P(t.Run(), "vm");
+    EXPECT_EQ(p.condition, VmCondition::kNotManageable) << r.what;
+    EXPECT_EQ(p.reason, "NoAgentChannel") << r.what;
+    EXPECT_NE(p.message.find("gitdisc vm prepare vm"), std::string::npos) << p.message;
+    EXPECT_EQ(p.kind, PlanKind::kBlocked);
+    EXPECT_TRUE(p.insert_drive.empty());
+  }
+}
+
+TEST(Planner, AChannelWhoseAgentIsSilentStillWaits) {
+  World w;
+  w.Set("a", {{"motd", "1"}});
+  w.Vm("vm", {"a"}).agent_reachable = false;  // booting, perhaps
+  VmPlan p = P(w.Run(), "vm");
+  EXPECT_EQ(p.condition, VmCondition::kAgentUnavailable);
+}
+
+TEST(Planner, NoTrayDriveAndNoOtherMethodIsNotManageableWhenThereIsWork) {
+  World w;
+  w.Set("a", {{"motd", "1"}});
+  w.Vm("work", {"a"}).drives.clear();
+  w.Vm("done", {"a"}).drives.clear();
+  w.Applied("done", "motd", "1");
+  Plan plan = w.Run();
+  VmPlan work = P(plan, "work");
+  EXPECT_EQ(work.condition, VmCondition::kNotManageable);
+  EXPECT_EQ(work.reason, "NoDeliveryMethod");
+  EXPECT_FALSE(work.counts_in_flight);
+  // Nothing to deliver: in sync without any drive.
+  EXPECT_EQ(P(plan, "done").condition, VmCondition::kReady);
+}
+
+TEST(Planner, AnotherDeliveryMethodKeepsAVmWithoutDrivesManageable) {
+  World w;
+  w.Set("a", {{"motd", "1"}});
+  auto& o = w.Vm("vm", {"a"});
+  o.drives.clear();
+  o.other_delivery = {"disk"};
+  VmPlan p = P(w.Run(), "vm");
+  EXPECT_NE(p.condition, VmCondition::kNotManageable);
+  EXPECT_EQ(p.reason, "NoFreeDrive");  // hot add itself is not planned here
+}
+
+TEST(Planner, ConflictIsReportedBeforeAMissingDrive) {
+  World w;
+  w.Set("a", {{"motd", "1"}});
+  auto& o = w.Vm("vm", {"a"});
+  o.drives.clear();
+  w.desired.vms[o.key].conflict = true;
+  w.desired.vms[o.key].conflict_message = "motd differs";
+  EXPECT_EQ(P(w.Run(), "vm").condition, VmCondition::kConflict);
+}
+
 TEST(Planner, ForeignMediaInOneDriveUsesTheOther) {
   World w;
   w.Set("a", {{"motd", "1"}});

@@ -16,7 +16,8 @@ using SteadyClock = std::chrono::steady_clock;
 // Conditions that do not change without a new commit or an operator.
 bool Terminal(VmCondition c) {
   return c == VmCondition::kFailed || c == VmCondition::kHalted || c == VmCondition::kConflict ||
-         c == VmCondition::kDriveBusy || c == VmCondition::kSuspended;
+         c == VmCondition::kDriveBusy || c == VmCondition::kSuspended ||
+         c == VmCondition::kNotManageable;
 }
 
 }  // namespace

@@ -90,6 +90,7 @@ const char* ConditionTone(VmCondition c) {
     case VmCondition::kFailed:
     case VmCondition::kAgentMisbehaving:
     case VmCondition::kConflict:
+    case VmCondition::kNotManageable:
     case VmCondition::kHalted:
     case VmCondition::kError:
       return "bad";

@@ -21,7 +21,7 @@ namespace {
 
 bool Warns(VmCondition c) {
   return c == VmCondition::kFailed || c == VmCondition::kHalted || c == VmCondition::kDriveBusy ||
-         c == VmCondition::kAgentMisbehaving;
+         c == VmCondition::kAgentMisbehaving || c == VmCondition::kNotManageable;
 }
 
 }  // namespace

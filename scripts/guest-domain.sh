@@ -2,15 +2,16 @@
 # + gitdisc-agent, built by the guest-image target), shared by the demo and the
 # end-to-end tests. Source it, then:
 #
-#   guest_domain_xml NAME DIR LABELS CHANNEL > NAME.xml
+#   guest_domain_xml NAME DIR LABELS CHANNEL [CDROM] > NAME.xml
 #
 # DIR holds vmlinuz and initrd.img (readable by QEMU) and receives the console
 # log DIR/NAME.console.log; LABELS is a space-separated list of key=value
 # written as gitdisc labels into <metadata> (DESIGN.md §3; "" for none);
 # CHANNEL yes adds the org.gitdisc.agent.0 virtio-serial channel. The domain
-# has one empty IDE CD-ROM (hdc), no network and no disk, and runs under TCG.
+# has one empty IDE CD-ROM (hdc; CDROM no leaves it out), no network and no
+# disk, and runs under TCG.
 guest_domain_xml() {
-  local name=$1 dir=$2 labels=$3 channel=$4 kv metadata="" chan=""
+  local name=$1 dir=$2 labels=$3 channel=$4 cdrom=${5:-yes} kv metadata="" chan="" drive=""
   if [ -n "$labels" ]; then
     metadata="<metadata><g:labels xmlns:g='urn:gitdisc:labels:1'>"
     for kv in $labels; do
@@ -20,6 +21,10 @@ guest_domain_xml() {
   fi
   if [ "$channel" = yes ]; then
     chan="<channel type='unix'><target type='virtio' name='org.gitdisc.agent.0'/></channel>"
+  fi
+  if [ "$cdrom" = yes ]; then
+    drive="<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>"
+    drive+="<target dev='hdc' bus='ide'/><readonly/></disk>"
   fi
   cat <<XML
 <domain type='qemu'>
@@ -39,11 +44,7 @@ guest_domain_xml() {
   <on_reboot>restart</on_reboot>
   <on_crash>destroy</on_crash>
   <devices>
-    <disk type='file' device='cdrom'>
-      <driver name='qemu' type='raw'/>
-      <target dev='hdc' bus='ide'/>
-      <readonly/>
-    </disk>
+    $drive
     $chan
     <serial type='file'><source path='$dir/$name.console.log'/><target port='0'/></serial>
     <console type='file'><source path='$dir/$name.console.log'/><target type='serial' port='0'/></console>

@@ -188,6 +188,15 @@ GitdiscMetrics::GitdiscMetrics(MetricsRegistry* r)
                                     "Payload applies reported by agents, by result.", {"result"})),
       iso_cache_bytes(
           r->AddGauge("gitdisc_iso_cache_bytes", "Bytes held by the bundle ISO cache.")),
+      cache_bytes(r->AddGauge("gitdisc_cache_bytes",
+                              "Bytes of bundle images: the local image cache (cache=images) "
+                              "and the gitdisc pools of remote hosts (cache=pool).",
+                              {"cache"})),
+      cache_evictions(r->AddCounter("gitdisc_cache_evictions_total",
+                                    "Bundle images removed: evicted from the local cache over "
+                                    "its bound (cache=images), deleted from remote pools after "
+                                    "their grace period (cache=pool).",
+                                    {"cache"})),
       webhook_requests(r->AddCounter("gitdisc_webhook_requests_total",
                                      "Webhook requests received, by provider and result.",
                                      {"provider", "result"})),

@@ -110,6 +110,8 @@ struct GitdiscMetrics {
   Gauge vms;                     // gitdisc_vms{condition}
   Counter payload_applies;       // gitdisc_payload_applies_total{result}
   Gauge iso_cache_bytes;         // gitdisc_iso_cache_bytes
+  Gauge cache_bytes;             // gitdisc_cache_bytes{cache="images"|"pool"}
+  Counter cache_evictions;       // gitdisc_cache_evictions_total{cache="images"|"pool"}
   Counter webhook_requests;      // gitdisc_webhook_requests_total{provider,result}
   Gauge source_revision_info;    // gitdisc_source_revision_info{revision} = 1
   Counter reconciles;            // gitdisc_reconciles_total

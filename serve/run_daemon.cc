@@ -95,7 +95,8 @@ int RunDaemon(const ServeConfig& config, const DaemonRunOptions& options,
   }
   MetricsRegistry registry;
   GitdiscMetrics metrics(&registry);
-  auto made = make_controller(config, DaemonControllerOptions(metrics, log));
+  auto made = make_controller(config, DaemonControllerOptions(metrics, log),
+                              DaemonServices{&metrics, &log, &clock});
   if (!made.ok()) {
     log.Error("cannot start the controller", {{"error", made.status().message()}});
     return kDaemonExitError;
@@ -107,6 +108,7 @@ int RunDaemon(const ServeConfig& config, const DaemonRunOptions& options,
   DaemonOptions daemon_options;
   daemon_options.poll_interval = config.source.interval;
   daemon_options.shutdown_grace = options.shutdown_grace;
+  daemon_options.housekeeping = [c = controller.get()] { c->Housekeep(); };
   Daemon daemon(daemon_options, controller.get(), &http, &log);
   if (Status st = daemon.Start(); !st.ok()) {
     log.Error("cannot start", {{"error", st.message()}});

@@ -23,10 +23,12 @@
 #include <ostream>
 #include <string>
 
+#include "base/clock.h"
 #include "base/status.h"
 #include "reconciler/controller.h"
 #include "serve/daemon.h"
 #include "serve/daemon_log.h"
+#include "serve/metrics.h"
 #include "serve/serve_config.h"
 
 namespace gitdisc::serve {
@@ -41,10 +43,19 @@ struct DaemonRunOptions {
   std::chrono::seconds shutdown_grace{90};
 };
 
+// What RunDaemon owns that the controller's housekeeping reports to; valid
+// until the ServedController is destroyed.
+struct DaemonServices {
+  GitdiscMetrics* metrics = nullptr;
+  DaemonLog* log = nullptr;
+  const Clock* clock = nullptr;
+};
+
 // Builds the controller for `config` with `options` (the daemon's hooks for
 // metrics and the log already set). Called once, before the HTTP server starts.
 using ControllerFactory = std::function<Result<std::unique_ptr<ServedController>>(
-    const ServeConfig& config, reconciler::ControllerOptions options)>;
+    const ServeConfig& config, reconciler::ControllerOptions options,
+    const DaemonServices& services)>;
 
 int RunDaemon(const ServeConfig& config, const DaemonRunOptions& options,
               const ControllerFactory& make_controller, std::ostream& err);

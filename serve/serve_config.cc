@@ -12,6 +12,7 @@
 #include <map>
 #include <set>
 
+#include "base/byte_size.h"
 #include "base/duration.h"
 #include "base/file_util.h"
 #include "base/url_text.h"
@@ -179,6 +180,34 @@ void ParseArtifacts(Checker& check, const YAML::Node& v, const std::string& conf
           out->allow_http = b.Scalar() == "true";
         }}});
   (void)config_file;
+}
+
+void ParseCache(Checker& check, const YAML::Node& node, ServeConfig* cfg) {
+  check.Map(node, "cache",
+            {
+                {"maxBytes",
+                 [&](const YAML::Node&, const YAML::Node& v) {
+                   auto s = check.String(v, "cache.maxBytes");
+                   if (!s) return;
+                   auto bytes = ParseByteSize(*s);
+                   if (!bytes.ok()) {
+                     check.Error(v, "cache.maxBytes: " + bytes.status().message());
+                   } else {
+                     cfg->cache.max_bytes = *bytes;
+                   }
+                 }},
+                {"poolGrace",
+                 [&](const YAML::Node&, const YAML::Node& v) {
+                   auto s = check.String(v, "cache.poolGrace");
+                   if (!s) return;
+                   auto d = ParseDuration(*s);
+                   if (!d.ok()) {
+                     check.Error(v, "cache.poolGrace: " + d.status().message());
+                   } else {
+                     cfg->cache.pool_grace = std::chrono::duration_cast<std::chrono::seconds>(*d);
+                   }
+                 }},
+            });
 }
 
 }  // namespace
@@ -393,6 +422,7 @@ ServeConfigResult ParseServeConfig(std::string_view text, const std::string& fil
            [&](const YAML::Node&, const YAML::Node& v) {
              ParseArtifacts(check, v, file_name, &cfg.artifacts);
            }},
+          {"cache", [&](const YAML::Node&, const YAML::Node& v) { ParseCache(check, v, &cfg); }},
       });
   if (root.IsMap() && !has_source) check.Error(root, "'source' is required");
 

@@ -76,6 +76,14 @@ struct ServeConfig {
   // Allows the read endpoints that need a token (GET /api/v1/plan) and
   // nothing else; the API token allows them too.
   std::optional<Secret> read_token;
+
+  // cache: {maxBytes: 10GiB, poolGrace: 1h} (docs/daemon.md).
+  struct Cache {
+    uint64_t max_bytes = 10ull << 30;  // the image cache's bound (LRU eviction)
+    // Remote pool images no desired bundle uses are deleted after this long.
+    std::chrono::seconds pool_grace{3600};
+  };
+  Cache cache;
 };
 
 struct ServeConfigResult {

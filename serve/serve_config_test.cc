@@ -161,6 +161,27 @@ TEST_F(ServeConfigTest, DuplicateKeysAndConnectionsAreErrors) {
   EXPECT_THAT(e[1], HasSubstr("duplicate connection 'a'"));
 }
 
+TEST_F(ServeConfigTest, CacheBoundAndPoolGrace) {
+  auto defaults = ParseServeConfig("source: {repo: /r}\n", dir_ + "/c.yaml");
+  ASSERT_TRUE(defaults.config);
+  EXPECT_EQ(defaults.config->cache.max_bytes, 10ull << 30);
+  EXPECT_EQ(defaults.config->cache.pool_grace, std::chrono::hours(1));
+  auto r = ParseServeConfig("source: {repo: /r}\ncache: {maxBytes: 512MiB, poolGrace: 1h30m}\n",
+                            dir_ + "/c.yaml");
+  ASSERT_TRUE(r.config) << ::testing::PrintToString(Errors(r));
+  EXPECT_EQ(r.config->cache.max_bytes, 512ull << 20);
+  EXPECT_EQ(r.config->cache.pool_grace, std::chrono::minutes(90));
+  auto plain = ParseServeConfig("source: {repo: /r}\ncache: {maxBytes: 1048576}\n", "c.yaml");
+  ASSERT_TRUE(plain.config);
+  EXPECT_EQ(plain.config->cache.max_bytes, 1048576u);
+  auto bad = ParseServeConfig(
+      "source: {repo: /r}\ncache: {maxBytes: 10 gigs, poolGrace: soon, size: 1}\n", "c.yaml");
+  EXPECT_FALSE(bad.config);
+  EXPECT_THAT(Errors(bad), ::testing::ElementsAre(HasSubstr("c.yaml:2:19: error: cache.maxBytes"),
+                                                  HasSubstr("c.yaml:2:39: error: cache.poolGrace"),
+                                                  HasSubstr("unknown key 'size' in cache")));
+}
+
 TEST(ParseListen, AcceptsPortZeroAndBracketedIpv6) {
   auto r = ParseServeConfig("source: {repo: .}\nlisten: \"[::1]:0\"\n", "c");
   ASSERT_TRUE(r.config);

@@ -61,12 +61,13 @@ check() {  # description, then a command that must succeed
   fi
 }
 
-# define_vm NAME ROLE(or "") CHANNEL(yes/no): defines and starts a persistent
-# guest (scripts/guest-domain.sh) with the label role=ROLE and the agent
-# channel if asked; its console is in $work/NAME.console.log.
+# define_vm NAME ROLE(or "") CHANNEL(yes/no) [CDROM(yes/no)]: defines and
+# starts a persistent guest (scripts/guest-domain.sh) with the label
+# role=ROLE, the agent channel if asked and the CD-ROM hdc unless told not
+# to; its console is in $work/NAME.console.log.
 define_vm() {
-  local name=$1 role=$2 channel=$3
-  guest_domain_xml "$name" "$work" "${role:+role=$role}" "$channel" > "$work/$name.xml"
+  local name=$1 role=$2 channel=$3 cdrom=${4:-yes}
+  guest_domain_xml "$name" "$work" "${role:+role=$role}" "$channel" "$cdrom" > "$work/$name.xml"
   e2e_domains+=("$name")
   virsh -q -c "$uri" define "$work/$name.xml" >/dev/null
   virsh -q -c "$uri" start "$name" >/dev/null
