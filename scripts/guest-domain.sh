@@ -19,12 +19,18 @@
 guest_domain_xml() {
   local name=$1 dir=$2 labels=$3 channel=$4 disk=${5:-} kv metadata="" chan=""
   local memory=192 features="" disk_xml="" cmdline="console=ttyS0 quiet no_timer_check panic=1"
-  local boot=$dir
+  local boot=$dir backing backing_format
   if [ -n "$disk" ]; then
     boot=$(dirname "$disk")
     memory=512
     features="<features><acpi/></features>"
-    disk_xml="<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='$disk'/><target dev='vda' bus='virtio'/></disk>"
+    # The image under the overlay is shared by every VM and stays root's:
+    # libvirt must not chown it to the QEMU user (it does not chown it back).
+    backing=$(qemu-img info -U --output=json "$disk" | jq -r '."full-backing-filename"')
+    backing_format=$(qemu-img info -U --output=json "$disk" | jq -r '."backing-filename-format"')
+    disk_xml="<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='$disk'/>
+      <backingStore type='file'><format type='$backing_format'/><source file='$backing'><seclabel model='dac' relabel='no'/></source><backingStore/></backingStore>
+      <target dev='vda' bus='virtio'/></disk>"
     cmdline=$(cat "$boot/cmdline")
   fi
   if [ -n "$labels" ]; then

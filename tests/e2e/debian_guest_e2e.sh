@@ -27,6 +27,8 @@ t_start=$SECONDS
 
 debian_guest_setup "$build"
 echo "# Debian guest image ready in ${debian_setup_seconds}s: $debian_image"
+image_stat() { stat -c '%U:%G %a %s %Y' "$debian_image"; }
+image_before=$(image_stat)
 vm="gitdisc-test-$$-debian"
 t_boot=$SECONDS
 define_debian_vm "$vm" app
@@ -73,7 +75,10 @@ check "$vm: the unit's Documentation= file is installed" \
   "$work/$vm.console.log"
 check "$vm: drive empty after reconcile" drive_empty "$vm"
 
-# 3. A graceful reboot.
+# 3. A graceful reboot. virsh reboot presses the ACPI power button; logind
+# acts on it, so a press before logind watches the button would be lost.
+check "$vm: systemd-logind runs (it turns the power button into a shutdown)" \
+  wait_console "$vm" "Started systemd-logind.service" 1 300
 t_reboot=$SECONDS
 check "virsh reboot is accepted" virsh -q -c "$uri" reboot "$vm"
 check "$vm: systemd stopped the agent on the way down" \
@@ -93,6 +98,9 @@ check "reconcile after the reboot exits 0" \
 check "reconcile after the reboot inserts nothing" bash -c "! grep -q ' insert ' '$work/reconcile2.log'"
 check "$vm: payload marker still exactly once across the reboot" \
   test "$(console_count "$vm" "gitdisc-payload tool v1 installed")" -eq 1
+
+check "the cached image is untouched (owner, mode, size, mtime): $image_before" \
+  test "$(image_stat)" = "$image_before"
 
 if [ "$failures" -ne 0 ]; then
   echo "---- $vm serial console (tail) ----"

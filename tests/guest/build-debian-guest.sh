@@ -211,8 +211,11 @@ guest_pack_initrd "$stage" "$tmp/initrd.img"
 install -m 0644 "/boot/vmlinuz-$kver" "$tmp/vmlinuz"
 # loglevel=4: kernel warnings only, systemd's status lines stay readable.
 # systemd.log_color=0: plain "[  OK  ] Started …" lines in the console log.
+# systemd.getty_auto=0: no login prompt on ttyS0 — while a getty holds the
+# console, systemd prints no status lines, and the tests read them. (Drop it
+# to log in as root, no password, on an interactive serial console.)
 echo "console=ttyS0 no_timer_check panic=1 root=/dev/vda loglevel=4 systemd.log_color=0" \
-  > "$tmp/cmdline"
+  "systemd.getty_auto=0" > "$tmp/cmdline"
 echo "$kver" > "$tmp/kernel-version"
 rm -rf "$root" "$stage"
 chmod 0644 "$tmp/rootfs.img" "$tmp/initrd.img"

@@ -42,7 +42,11 @@ TEST(TestDomainXml, DiskAndAcpiOnlyWhenAsked) {
   EXPECT_THAT(plain, ::testing::Not(HasSubstr("<acpi/>")));
   EXPECT_THAT(plain, ::testing::Not(HasSubstr("device='disk'")));
   o.acpi = true;
+  o.disk_backing = "/var/cache/x/rootfs.img";
   std::string xml = BuildTestDomainXml(o, "n", "/tmp/c.log", "", "", "/tmp/w/disk.qcow2");
+  EXPECT_THAT(xml, HasSubstr("<source file='/var/cache/x/rootfs.img'>"));
+  EXPECT_THAT(xml, HasSubstr("<format type='raw'/>"));
+  EXPECT_THAT(xml, HasSubstr("<seclabel model='dac' relabel='no'/>"));
   EXPECT_THAT(xml, HasSubstr("<features><acpi/></features>"));
   EXPECT_THAT(xml, HasSubstr("<driver name='qemu' type='qcow2'/>"));
   EXPECT_THAT(xml, HasSubstr("<source file='/tmp/w/disk.qcow2'/>"));
@@ -100,6 +104,7 @@ TEST_F(TestDomainTest, DiskIsAPrivateOverlayOfTheImage) {
     ASSERT_TRUE(xml.ok());
     EXPECT_THAT(*xml, HasSubstr("<source file='" + overlay + "'"));
     EXPECT_THAT(*xml, HasSubstr("<acpi/>"));
+    EXPECT_THAT(*xml, HasSubstr("<source file='" + image + "'>"));
     FILE* p = popen(("qemu-img info --output=json " + overlay).c_str(), "r");
     ASSERT_NE(p, nullptr);
     std::string info;

@@ -122,6 +122,15 @@ std::string BuildTestDomainXml(const TestDomainOptions& o, const std::string& na
     x << "    <disk type='file' device='disk'>\n"
       << "      <driver name='qemu' type='qcow2'/>\n"
       << "      <source file='" << EscapeMarkup(disk_path) << "'/>\n"
+      // The image under the overlay is shared and stays its owner's: libvirt
+      // would chown it to the QEMU user and, for a backing file, not back.
+      << "      <backingStore type='file'>\n"
+      << "        <format type='" << EscapeMarkup(o.disk_backing_format) << "'/>\n"
+      << "        <source file='" << EscapeMarkup(o.disk_backing) << "'>\n"
+      << "          <seclabel model='dac' relabel='no'/>\n"
+      << "        </source>\n"
+      << "        <backingStore/>\n"
+      << "      </backingStore>\n"
       << "      <target dev='vda' bus='virtio'/>\n"
       << "    </disk>\n";
   }
@@ -185,14 +194,16 @@ Result<std::unique_ptr<TestDomain>> TestDomain::Create(const TestDomainOptions& 
   }
 
   std::string disk;
+  TestDomainOptions resolved = o;
   if (!o.disk_backing.empty()) {
     disk = JoinPath(td->work_dir_, "disk.qcow2");
     char* abs = ::realpath(o.disk_backing.c_str(), nullptr);
     if (!abs) return Status::FromErrno("realpath " + o.disk_backing, errno);
-    std::string backing = abs;
+    resolved.disk_backing = abs;
     free(abs);
     GITDISC_RETURN_IF_ERROR(RunCommand({"qemu-img", "create", "-q", "-f", "qcow2", "-F",
-                                        o.disk_backing_format, "-b", backing, disk}));
+                                        o.disk_backing_format, "-b", resolved.disk_backing,
+                                        disk}));
     ::chmod(disk.c_str(), 0644);
   }
 
@@ -200,7 +211,8 @@ Result<std::unique_ptr<TestDomain>> TestDomain::Create(const TestDomainOptions& 
   conn->conn.reset(virConnectOpen(o.uri.c_str()));
   if (!conn->conn) return LastError("virConnectOpen " + o.uri);
 
-  std::string xml = BuildTestDomainXml(o, td->name_, td->console_log_, kernel, initrd, disk);
+  std::string xml =
+      BuildTestDomainXml(resolved, td->name_, td->console_log_, kernel, initrd, disk);
   if (o.persistent) {
     conn->dom.reset(virDomainDefineXML(conn->conn.get(), xml.c_str()));
     if (!conn->dom) return LastError("virDomainDefineXML " + td->name_);
@@ -276,11 +288,6 @@ Result<bool> TestDomain::IsRunning() const {
 
 Status TestDomain::Start() {
   if (virDomainCreate(conn_->dom.get()) < 0) return LastError("virDomainCreate " + name_);
-  return Status::Ok();
-}
-
-Status TestDomain::Reboot() {
-  if (virDomainReboot(conn_->dom.get(), 0) < 0) return LastError("virDomainReboot " + name_);
   return Status::Ok();
 }
 

@@ -70,11 +70,13 @@ struct TestDomainOptions {
   // A disk image to boot from (tests/guest/build-debian-guest.sh's
   // rootfs.img; pass its cmdline file's root= and the rest as cmdline_extra):
   // the domain gets its own qcow2 overlay of it (qemu-img) as virtio vda, so
-  // the image stays pristine. "" = no disk. Must be readable by the QEMU user.
+  // the image stays pristine; libvirt is told not to relabel (chown) it.
+  // "" = no disk. Must be readable by the QEMU user as it is.
   std::string disk_backing = {};
   std::string disk_backing_format = "raw";
-  // ACPI on, so that Reboot() (and virsh shutdown) reach the guest as a
-  // power-button press; systemd guests need it for a graceful reboot.
+  // ACPI on, so that virDomainReboot/virDomainShutdown reach the guest as a
+  // power-button press (systemd-logind acts on it); without it a systemd
+  // guest cannot be rebooted gracefully.
   bool acpi = false;
 };
 
@@ -111,10 +113,6 @@ class TestDomain {
 
   // Lifecycle steps for tests that need them (restart, vanish mid-operation).
   Status Start();
-  // virDomainReboot with libvirt's default method (for QEMU without
-  // qemu-guest-agent: the ACPI power button, so set `acpi`): graceful, the
-  // guest shuts down its services; returns once libvirt accepted the request.
-  Status Reboot();
   Status Destroy();
   // Removes the persistent definition (the running instance, if any, turns transient).
   Status Undefine();
