@@ -105,9 +105,10 @@ if usable; then
 fi
 
 started=$SECONDS
+# Only the lock holder builds: any other build folder is a killed builder's.
+rm -rf "$cache"/.build-*
 tmp=$cache/.build-$key-$$
 trap 'rm -rf "$tmp"' EXIT
-rm -rf "$tmp"
 mkdir -p "$tmp"
 root=$tmp/root
 log "building the image in $tmp (mmdebstrap $suite: ${packages[*]} + $(basename "$deb"))"
