@@ -57,7 +57,10 @@ set(CPACK_COMPONENT_CONTROLLER_DESCRIPTION
     "hot-inserts it into each VM's CD-ROM drive and lets the in-guest agent apply it.")
 set(CPACK_DEBIAN_CONTROLLER_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_CONTROLLER_PACKAGE_DEPENDS "adduser, git")
-set(CPACK_DEBIAN_CONTROLLER_PACKAGE_SUGGESTS "libvirt-daemon-system")
+# Recommends, not Depends: a controller that reaches only remote hosts
+# (qemu+ssh://, vsphere://) needs no local libvirt daemon. apt installs
+# recommends by default, and then postinst adds gitdisc to its libvirt group.
+set(CPACK_DEBIAN_CONTROLLER_PACKAGE_RECOMMENDS "libvirt-daemon-system")
 set(CPACK_DEBIAN_CONTROLLER_PACKAGE_CONTROL_EXTRA
     ${PROJECT_SOURCE_DIR}/packaging/deb/controller/postinst
     ${PROJECT_SOURCE_DIR}/packaging/deb/controller/conffiles)

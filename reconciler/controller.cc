@@ -202,7 +202,11 @@ Result<std::shared_ptr<const specs::Snapshot>> Controller::SnapshotAt(
     source_status_ = ss;
   }
   if (st.newest_valid.empty()) {
-    return Status::Invalid("no valid revision on branch " + st.branch +
+    std::string why = st.walkback_exhausted
+                          ? " within the " + std::to_string(st.invalid.size()) +
+                                " newest commits (walking back further continues at the next poll)"
+                          : " (every commit of the branch is invalid)";
+    return Status::Invalid("no valid revision on branch " + st.branch + why +
                            (ss.spec_errors.empty() ? "" : ":\n" + ss.spec_errors.front()));
   }
   return source_->Load(st.newest_valid);

@@ -3,8 +3,8 @@
 //
 // For (repo, branch, spec path, state dir) a Source fetches the remote into
 // its mirror (remotes only), reports the branch's newest revision and its
-// newest *valid* revision — walking back from the tip over first parents, at
-// most max_walkback commits, to the first commit whose specs load without
+// newest *valid* revision — walking back from the tip over first parents, for
+// at most walkback_budget per call, to the first commit whose specs load without
 // errors and whose payload folders can be listed — together with the
 // diagnostics of every newer invalid commit (an invalid commit is never
 // partially applied). Load() gives one revision as a Snapshot: the loaded
@@ -48,7 +48,9 @@ struct SourceOptions {
   std::string state_dir;   // STATE: mirrors/, digests/, artifacts/
   std::chrono::seconds fetch_timeout{120};
   bool fetch_on_open = true;  // remotes: fetch once in Open
-  int max_walkback = 50;      // commits examined for the newest valid revision
+  // Time one State() may spend walking back past invalid commits. Validity is
+  // memoised per commit, so a walk cut short goes further at the next call.
+  std::chrono::milliseconds walkback_budget{30'000};
   PayloadLimits payload_limits;
   ArtifactLimits artifact_limits;
   GitCredentials credentials;  // usually GitCredentials::FromEnvironment()
@@ -111,8 +113,11 @@ struct InvalidRevision {
 struct SourceState {
   std::string branch;                    // the branch followed (resolved when defaulted)
   std::string tip;                       // its newest revision
-  std::string newest_valid;              // "" when no valid commit within max_walkback
+  std::string newest_valid;              // "" when none was found (see walkback_exhausted)
   std::vector<InvalidRevision> invalid;  // newer than newest_valid, newest first
+  // The walk ran out of walkback_budget before it found a valid commit (as
+  // opposed to reaching the first commit of the branch).
+  bool walkback_exhausted = false;
   Status fetch_status;                   // not ok: the fetch failed; tip is the mirror's last known
   bool tip_valid() const { return !tip.empty() && tip == newest_valid; }
 };
