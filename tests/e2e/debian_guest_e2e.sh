@@ -42,6 +42,7 @@ echo "# boot to the agent listening: ${boot_seconds}s"
 repo="$work/repo"
 tool_repo "$repo" ""
 # The payload: its marker, then what systemd and udev did, as the guest sees it.
+# shellcheck disable=SC2016  # expanded by the guest's shell
 tool_version 1 '
 {
   echo "gitdisc-payload tool v1 installed"

@@ -44,7 +44,7 @@ packages=(systemd systemd-sysv udev dbus kmod)
 initrd_modules=(crc16 mbcache jbd2 crc32c_generic ext4 virtio_blk button evdev)
 
 lib=$(dirname "$(readlink -f "$0")")/guest-lib.sh
-# shellcheck source=guest-lib.sh
+# shellcheck source-path=SCRIPTDIR source=guest-lib.sh
 source "$lib"
 log() { echo "build-debian-guest.sh: $*" >&2; }
 fail() { log "$*"; exit 1; }
@@ -80,7 +80,7 @@ newer_in_apt_cache() {
   local name have cand
   while read -r name cand; do
     have=$(awk -v n="$name" '$1 == n || $1 == n":amd64" {print $2; exit}' "$dir/packages.txt")
-    [ -n "$have" ] && [ "$cand" != "(none)" ] || continue
+    if [ -z "$have" ] || [ "$cand" = "(none)" ]; then continue; fi
     if dpkg --compare-versions "$cand" gt "$have"; then
       log "apt cache offers $name $cand (image has $have)"
       return 0
@@ -118,6 +118,7 @@ log "building the image in $tmp (mmdebstrap $suite: ${packages[*]} + $(basename 
 # unpacked. unsafe-io: no fsync per file; the image is written once below.
 # The agent .deb is installed by dpkg inside the chroot; its postinst skips
 # systemctl/udevadm when systemd is not running, so the unit is enabled here.
+# shellcheck disable=SC2016  # the hooks' $1 (the root folder) is mmdebstrap's
 mmdebstrap --mode=root --variant=essential --include="$(IFS=,; echo "${packages[*]}")" \
   --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
   --dpkgopt=force-unsafe-io \

@@ -17,7 +17,7 @@ agent=${1:?usage: build-guest.sh AGENT_BINARY OUT_DIR}
 out=${2:?usage: build-guest.sh AGENT_BINARY OUT_DIR}
 
 lib=$(dirname "$(readlink -f "$0")")/guest-lib.sh
-# shellcheck source=guest-lib.sh
+# shellcheck source-path=SCRIPTDIR source=guest-lib.sh
 source "$lib"
 fail() { echo "build-guest.sh: $*" >&2; exit 1; }
 

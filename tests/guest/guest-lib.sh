@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers shared by the guest builders (build-guest.sh: the busybox guest;
 # build-debian-guest.sh: the Debian systemd guest). Source it; a function that
 # fails says why on stderr (prefixed with the calling script's name) and
@@ -15,6 +16,7 @@
 
 # The drivers of DESIGN.md §9, in load order (`virtio` needs `virtio_ring`
 # first): CD-ROM on IDE, virtio PCI and the virtio-serial port, isofs.
+# shellcheck disable=SC2034  # used by the scripts that source this file
 guest_base_modules=(scsi_common scsi_mod cdrom sr_mod libata ata_piix virtio_ring virtio
                     virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_console isofs)
 
