@@ -1,9 +1,11 @@
 #include "base/file_util.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <random>
@@ -107,6 +109,19 @@ Status RemoveAll(const std::string& path) {
   std::filesystem::remove_all(path, ec);
   if (ec) return Status::Io("remove " + path + ": " + ec.message());
   return Status::Ok();
+}
+
+Result<std::vector<std::string>> ListFolder(const std::string& path) {
+  DIR* d = ::opendir(path.c_str());
+  if (!d) return Status::FromErrno("open " + path, errno);
+  std::vector<std::string> out;
+  while (struct dirent* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n != "." && n != "..") out.push_back(std::move(n));
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 bool PathExists(const std::string& path) {

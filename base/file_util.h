@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 
@@ -29,6 +30,10 @@ Status MakeDirs(const std::string& path, int mode = 0755);
 Status RemoveAll(const std::string& path);
 
 bool PathExists(const std::string& path);
+
+// The names in a folder, sorted, without "." and "..". kNotFound when it is
+// missing.
+Result<std::vector<std::string>> ListFolder(const std::string& path);
 
 // Joins two path parts with exactly one '/'.
 std::string JoinPath(std::string_view a, std::string_view b);

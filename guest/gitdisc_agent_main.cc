@@ -1,6 +1,7 @@
 // gitdisc-agent: the static binary that runs inside a VM (DESIGN.md §6).
 // Parses options, builds the real dependencies and runs the port loop.
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -15,7 +16,7 @@
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "gitdisc-agent: applies gitdisc payloads from the CD-ROM drive, "
+      "gitdisc-agent: applies gitdisc payloads from the bundle disc (CD-ROM or hot-added disk), "
       "controlled over the virtio-serial port org.gitdisc.agent.0"};
   gitdisc::guest::AgentOptions agent_options;
   agent_options.version = GITDISC_VERSION;
@@ -27,8 +28,9 @@ int main(int argc, char** argv) {
                  "(default: the port named org.gitdisc.agent.0, waited for)");
   app.add_option("--state-dir", agent_options.state_dir, "ledger and scratch space")
       ->capture_default_str();
-  app.add_option("--disc", agent_options.discs,
-                 "disc device or ISO image to read (repeatable; default: /dev/sr*)");
+  app.add_option(
+      "--disc", agent_options.discs,
+      "disc device or ISO image to read (repeatable; default: /dev/sr*, /dev/vd*, /dev/sd*)");
   app.add_option("--sysfs-dir", port_options.sysfs_dir, "where virtio ports are listed")
       ->capture_default_str();
   app.add_option("--disc-retry-ms", disc_retry_ms,
@@ -40,6 +42,9 @@ int main(int argc, char** argv) {
   agent_options.disc_retry = std::chrono::milliseconds(disc_retry_ms);
   if (once) port_options.max_connections = 1;
 
+  // Copies of payloads are made 0755/0644 whatever umask the agent was started
+  // with: nothing the agent runs may be writable by others.
+  ::umask(022);
   // A host that goes away must not kill the agent with SIGPIPE.
   ::signal(SIGPIPE, SIG_IGN);
   // libcdio would exit() on the first failed read after a media change.

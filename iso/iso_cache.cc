@@ -1,6 +1,5 @@
 #include "iso/iso_cache.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -43,19 +42,10 @@ class FileLock {
   int fd_;
 };
 
+// A missing folder holds nothing.
 Result<std::vector<std::string>> ListDir(const std::string& dir) {
-  std::vector<std::string> names;
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) {
-    if (errno == ENOENT) return names;
-    return Status::FromErrno("open folder " + dir, errno);
-  }
-  while (struct dirent* e = ::readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") names.push_back(std::move(n));
-  }
-  ::closedir(d);
-  std::sort(names.begin(), names.end());
+  auto names = ListFolder(dir);
+  if (names.status().IsNotFound()) return std::vector<std::string>{};
   return names;
 }
 

@@ -38,10 +38,10 @@ suite=bookworm
 # turns the ACPI power button (virsh reboot / shutdown) into a clean reboot.
 # kmod: modprobe for systemd's modprobe@ units (the initramfs loads drivers).
 packages=(systemd systemd-sysv udev dbus kmod)
-# Drivers loaded by the initramfs, in load order: those of the busybox guest,
-# then the root disk (virtio_blk, ext4 and what ext4 needs), and the ACPI
-# power button with evdev, which logind listens on.
-initrd_modules=(crc16 mbcache jbd2 crc32c_generic ext4 virtio_blk button evdev)
+# Drivers loaded by the initramfs, in load order: those of the busybox guest
+# (virtio_blk among them), then ext4 and what it needs for the root disk, and
+# the ACPI power button with evdev, which logind listens on.
+initrd_modules=(crc16 mbcache jbd2 crc32c_generic ext4 button evdev)
 
 lib=$(dirname "$(readlink -f "$0")")/guest-lib.sh
 # shellcheck source-path=SCRIPTDIR source=guest-lib.sh

@@ -15,10 +15,12 @@
 #   guest_inputs_digest FILE...  one SHA-256 over the files' SHA-256s (stdout)
 
 # The drivers of DESIGN.md §9, in load order (`virtio` needs `virtio_ring`
-# first): CD-ROM on IDE, virtio PCI and the virtio-serial port, isofs.
+# first): CD-ROM on IDE, virtio PCI and the virtio-serial port, virtio-blk
+# (a disc may come as a virtio disk too), isofs.
 # shellcheck disable=SC2034  # used by the scripts that source this file
 guest_base_modules=(scsi_common scsi_mod cdrom sr_mod libata ata_piix virtio_ring virtio
-                    virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_console isofs)
+                    virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_console
+                    virtio_blk isofs)
 
 guest_find_busybox() {
   local cand

@@ -15,12 +15,6 @@ std::vector<std::string> FakeDriveSystem::ListDiscDevices() {
   return out;
 }
 
-Status FakeDriveSystem::Mount(const std::string&, const std::string&) {
-  return Status::Io("not a block device");  // the agent extracts instead
-}
-
-Status FakeDriveSystem::Unmount(const std::string&) { return Status::Ok(); }
-
 Status FakeDriveSystem::UnlockDrive(const std::string&) { return Status::Ok(); }
 
 FakeFleet::FakeFleet(Options options)

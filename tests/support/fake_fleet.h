@@ -26,15 +26,13 @@
 namespace gitdisc::testing {
 
 // The agent's view of a fake VM's drives: ListDiscDevices names the images
-// the VM's fake CD-ROMs hold; Mount always fails so the agent reads the image
-// file itself.
+// the VM's fake CD-ROMs hold (the agent reads image files as it reads
+// /dev/sr0).
 class FakeDriveSystem final : public guest::AgentSystem {
  public:
   FakeDriveSystem(FakeProvider* provider, std::string key)
       : provider_(provider), key_(std::move(key)) {}
   std::vector<std::string> ListDiscDevices() override;
-  Status Mount(const std::string& device, const std::string& dir) override;
-  Status Unmount(const std::string& dir) override;
   Status UnlockDrive(const std::string& device) override;
   void Reboot() override {}
 
