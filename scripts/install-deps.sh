@@ -21,6 +21,9 @@ packages=(
   # tests: independent ISO readers, a real hypervisor and a tiny guest
   xorriso genisoimage libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils
   linux-image-amd64 busybox-static cpio kmod
+  # the Debian 12 systemd test guest, built from Debian's packages at test time
+  # (tests/guest/build-debian-guest.sh; mke2fs -d is in e2fsprogs, always present)
+  mmdebstrap
   # end-to-end scripts: JSON (jq), a loopback TCP endpoint for libvirtd (socat), HTTP (curl)
   jq socat curl
   # daemon tests: the status page in a headless browser; promtool (only
