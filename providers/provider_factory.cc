@@ -62,6 +62,19 @@ class MultiProvider final : public Provider {
     GITDISC_ASSIGN_OR_RETURN(Provider * p, ForKey(key));
     return p->OpenAgentChannel(key);
   }
+  Result<PrepareVmResult> PrepareVm(const std::string& key,
+                                    const PrepareVmOptions& options) override {
+    GITDISC_ASSIGN_OR_RETURN(Provider * p, ForKey(key));
+    return p->PrepareVm(key, options);
+  }
+  Result<std::vector<PoolImage>> ListPoolImages(const std::string& host) override {
+    GITDISC_ASSIGN_OR_RETURN(Provider * p, ForHost(host));
+    return p->ListPoolImages(host);
+  }
+  Status DeletePoolImage(const std::string& host, const std::string& digest) override {
+    GITDISC_ASSIGN_OR_RETURN(Provider * p, ForHost(host));
+    return p->DeletePoolImage(host, digest);
+  }
   Status Watch(EventCallback callback) override {
     for (const auto& p : providers_) GITDISC_RETURN_IF_ERROR(p->Watch(callback));
     return Status::Ok();

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "tests/support/fake_provider.h"
 
 namespace gitdisc {
@@ -33,6 +35,38 @@ TEST(MultiProvider, RoutesEachCallByTheKeysHost) {
             Status::Code::kNotFound);
   EXPECT_EQ(multi->PrepareImage("xen:///", "/x.iso", std::string(64, 'a')).status().code(),
             Status::Code::kNotFound);
+}
+
+TEST(MultiProvider, RoutesPoolImagesAndPrepareVmByHost) {
+  const std::string esx = "vsphere://u@vc/DC0?passwordFile=/pw";
+  auto a = std::make_unique<FakeProvider>(std::vector<std::string>{"qemu+ssh://kvm/system"});
+  auto b = std::make_unique<FakeProvider>(std::vector<std::string>{esx});
+  FakeProvider* fa = a.get();
+  FakeProvider* fb = b.get();
+  std::string ka = fa->AddVm({.name = "kvm-1"});
+  std::vector<std::unique_ptr<Provider>> list;
+  list.push_back(std::move(a));
+  list.push_back(std::move(b));
+  auto multi = MakeMultiProvider(std::move(list));
+  const std::string d(64, 'b');
+  ASSERT_TRUE(multi->PrepareImage(esx, "/x.iso", d).ok());
+  auto on_esx = multi->ListPoolImages(esx);
+  ASSERT_TRUE(on_esx.ok()) << on_esx.status().ToString();
+  ASSERT_EQ(on_esx->size(), 1u);
+  EXPECT_EQ((*on_esx)[0].digest, d);
+  auto on_kvm = multi->ListPoolImages("qemu+ssh://kvm/system");
+  ASSERT_TRUE(on_kvm.ok());
+  EXPECT_TRUE(on_kvm->empty());
+  ASSERT_TRUE(multi->DeletePoolImage(esx, d).ok());
+  EXPECT_TRUE(fb->ListPoolImages(esx)->empty());
+  EXPECT_EQ(multi->ListPoolImages("xen:///").status().code(), Status::Code::kNotFound);
+  EXPECT_EQ(multi->DeletePoolImage("xen:///", d).code(), Status::Code::kNotFound);
+  auto prepared = multi->PrepareVm(ka, PrepareVmOptions{});
+  EXPECT_TRUE(prepared.ok()) << prepared.status().ToString();
+  const std::vector<std::string> calls = fa->calls();
+  EXPECT_NE(std::find(calls.begin(), calls.end(), "PrepareVm " + ka + " bus= dry_run=0"),
+            calls.end())
+      << ::testing::PrintToString(calls);
 }
 
 TEST(OpenProvider, RefusesNoUriAndDuplicates) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <set>
 
 #include "guest/mailbox_stream.h"
 #include "providers/domain_xml.h"
@@ -64,7 +65,7 @@ struct VsphereProvider::State {
   std::mutex watch_mu;
   std::unique_ptr<vsphere::VsphereWatcher> watcher;
 
-  std::atomic<int> uploads{0}, reused{0}, reconfigures{0};
+  std::atomic<int> uploads{0}, reused{0}, reconfigures{0}, image_deletions{0};
 
   SteadyClock::time_point TaskDeadline() const { return SteadyClock::now() + options.task_timeout; }
 
@@ -125,6 +126,7 @@ VsphereProvider::Stats VsphereProvider::stats() const {
   st.uploads = s_->uploads.load();
   st.reused_images = s_->reused.load();
   st.reconfigures = s_->reconfigures.load();
+  st.image_deletions = s_->image_deletions.load();
   return st;
 }
 
@@ -238,17 +240,21 @@ Result<std::string> VsphereProvider::PrepareImage(const std::string& host,
   return std::string(kImageDir) + "/" + digest + ".iso";
 }
 
+std::shared_ptr<std::mutex> VsphereProvider::DatastoreLock(const std::string& ds) {
+  std::lock_guard<std::mutex> l(s_->mu);
+  auto& m = s_->datastore_mu[ds];
+  if (!m) m = std::make_shared<std::mutex>();
+  return m;
+}
+
 Status VsphereProvider::EnsureImage(const std::string& ds, const std::string& digest) {
   std::string local;
-  std::shared_ptr<std::mutex> ds_mu;
   {
     std::lock_guard<std::mutex> l(s_->mu);
     auto it = s_->images.find(digest);
     if (it != s_->images.end()) local = it->second;
-    auto& m = s_->datastore_mu[ds];
-    if (!m) m = std::make_shared<std::mutex>();
-    ds_mu = m;
   }
+  std::shared_ptr<std::mutex> ds_mu = DatastoreLock(ds);
   std::lock_guard<std::mutex> upload_lock(*ds_mu);
   const std::string dc_path = s_->target.datacenter;
   const std::string image = std::string(kImageDir) + "/" + digest + ".iso";
@@ -355,6 +361,78 @@ Result<std::unique_ptr<ByteStream>> VsphereProvider::OpenAgentChannel(const std:
                                              s_->options.task_timeout);
   return std::unique_ptr<ByteStream>(
       guest::MailboxStream::OpenHost(std::move(slots), guest::NewMailboxSession(), mo));
+}
+
+Result<std::vector<PoolImage>> VsphereProvider::ListPoolImages(const std::string& host) {
+  if (host != s_->target.uri) {
+    return Status::NotFound("ListPoolImages: host " + RedactUri(host) + " is not connected");
+  }
+  GITDISC_ASSIGN_OR_RETURN(std::vector<vsphere::VimDatastore> datastores,
+                           s_->vim->ListDatastores(s_->datacenter));
+  std::map<std::string, PoolImage> by_digest;
+  for (const vsphere::VimDatastore& ds : datastores) {
+    if (!ds.accessible) continue;  // cannot be browsed now; listed again when it is back
+    GITDISC_ASSIGN_OR_RETURN(
+        std::vector<vsphere::DatastoreFile> files,
+        s_->vim->SearchDatastore(ds, "[" + ds.name + "] " + kImageDir, {"*.iso", "*.iso.ok"},
+                                 s_->TaskDeadline()));
+    std::set<std::string> names;
+    for (const auto& f : files) names.insert(f.name);
+    for (const auto& f : files) {
+      const std::string digest = f.folder ? "" : DigestOfImage(std::string(kImageDir) + "/" + f.name);
+      if (digest.empty()) continue;
+      auto [it, fresh] = by_digest.try_emplace(digest);
+      PoolImage& img = it->second;
+      if (fresh) {
+        img.digest = digest;
+        img.path = "[" + ds.name + "] " + kImageDir + "/" + f.name;
+        img.complete = true;
+      }
+      img.bytes += f.size > 0 ? static_cast<uint64_t>(f.size) : 0;
+      img.complete = img.complete && names.count(f.name + ".ok") > 0;
+    }
+  }
+  std::vector<PoolImage> out;
+  for (auto& [digest, img] : by_digest) out.push_back(std::move(img));
+  return out;
+}
+
+Status VsphereProvider::DeletePoolImage(const std::string& host, const std::string& digest) {
+  if (!IsHex(digest)) {
+    return Status::Invalid("DeletePoolImage: digest must be lowercase hex, got '" + digest + "'");
+  }
+  if (host != s_->target.uri) {
+    return Status::NotFound("DeletePoolImage: host " + RedactUri(host) + " is not connected");
+  }
+  const std::string image = std::string(kImageDir) + "/" + digest + ".iso";
+  GITDISC_ASSIGN_OR_RETURN(std::vector<VimVm> vms, s_->vim->ListVms(s_->vm_folder));
+  for (const VimVm& vm : vms) {
+    for (const vsphere::VimCdrom& c : vm.cdroms) {
+      if (!c.file_name.empty() && vsphere::RelativeOfPath(c.file_name) == image) {
+        return Status::Conflict(std::string(kDriveBusy) + ": image " + digest + " is in " +
+                                vm.name + " drive " + c.label + " (" + c.file_name + ")");
+      }
+    }
+  }
+  GITDISC_ASSIGN_OR_RETURN(std::vector<vsphere::VimDatastore> datastores,
+                           s_->vim->ListDatastores(s_->datacenter));
+  for (const vsphere::VimDatastore& ds : datastores) {
+    if (!ds.accessible) continue;
+    std::shared_ptr<std::mutex> ds_mu = DatastoreLock(ds.name);
+    std::lock_guard<std::mutex> upload_lock(*ds_mu);
+    // The marker first: an image left without it (a delete cut short) reads
+    // as a half upload and is never used.
+    for (const std::string& file : {image + ".ok", image}) {
+      Status st = s_->vim->DeleteDatastoreFile(s_->datacenter, "[" + ds.name + "] " + file,
+                                               s_->TaskDeadline());
+      if (st.ok()) {
+        if (file == image) s_->image_deletions.fetch_add(1);
+      } else if (st.message().find("(FileNotFound)") == std::string::npos) {
+        return st;
+      }
+    }
+  }
+  return Status::Ok();
 }
 
 Status VsphereProvider::Watch(EventCallback callback) {

@@ -19,6 +19,15 @@
 // empty drive on VirtualCdromIsoBackingInfo, connected; eject = a client
 // device backing, disconnected. Tasks are awaited until task_timeout.
 //
+// Pool images (ListPoolImages, DeletePoolImage): the `gitdisc/<digest>.iso`
+// files of every accessible datastore of the datacenter, found with
+// HostDatastoreBrowser.SearchDatastore_Task and merged per digest (bytes
+// summed over datastores, complete when every copy has its marker, path of
+// the first datastore by name). DeletePoolImage refuses (DriveBusy) while any
+// VM of the datacenter, templates included, has the image in a CD-ROM, and
+// otherwise deletes the marker, then the image, on every datastore
+// (FileManager.DeleteDatastoreFile_Task), under the datastore's upload lock.
+//
 // Channel: the guestinfo mailbox (guest/mailbox_stream.h): requests written to
 // extraConfig `guestinfo.gitdisc.request` with ReconfigVM_Task, replies read
 // from `guestinfo.gitdisc.reply` in config.extraConfig. The stream holds the
@@ -68,6 +77,7 @@ class VsphereProvider final : public Provider {
     int uploads = 0;         // images uploaded to a datastore
     int reused_images = 0;   // inserts that found the image on the datastore
     int reconfigures = 0;    // ReconfigVM_Task calls for labels and media
+    int image_deletions = 0; // image files deleted from a datastore (DeletePoolImage)
   };
 
   // Reads the password file, logs in and finds the datacenter. kPermission
@@ -94,6 +104,8 @@ class VsphereProvider final : public Provider {
                     const std::string& expected_source, bool force) override;
   Result<std::unique_ptr<ByteStream>> OpenAgentChannel(const std::string& key) override;
   Status Watch(EventCallback callback) override;
+  Result<std::vector<PoolImage>> ListPoolImages(const std::string& host) override;
+  Status DeletePoolImage(const std::string& host, const std::string& digest) override;
 
   Stats stats() const;
 
@@ -103,6 +115,7 @@ class VsphereProvider final : public Provider {
   explicit VsphereProvider(std::unique_ptr<State> state);
   Result<vsphere::VimVm> ReadVm(const std::string& key, vsphere::MoRef* ref);
   Status EnsureImage(const std::string& datastore, const std::string& digest);
+  std::shared_ptr<std::mutex> DatastoreLock(const std::string& datastore);
   std::unique_ptr<State> s_;
 };
 

@@ -6,6 +6,7 @@
 #define GITDISC_PROVIDERS_VSPHERE_TYPES_H_
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <tuple>
@@ -89,6 +90,23 @@ std::string CdromSource(const VimCdrom& c);
 std::string DatastoreOfPath(const std::string& path);
 // "a/b.iso" of "[datastore1] a/b.iso".
 std::string RelativeOfPath(const std::string& path);
+
+// A datastore of the datacenter (Datacenter.datastore) with what browsing
+// and deleting its files needs.
+struct VimDatastore {
+  MoRef ref;
+  std::string name;         // "LocalDS_0": the [name] of its paths
+  MoRef browser;            // its HostDatastoreBrowser
+  bool accessible = false;  // summary.accessible: false while unmounted or down
+};
+
+// One entry of a HostDatastoreBrowser search of one folder.
+struct DatastoreFile {
+  std::string name;   // the file's name inside the searched folder
+  int64_t size = -1;  // fileSize; -1 when the server did not say
+  bool folder = false;
+  bool operator==(const DatastoreFile&) const = default;
+};
 
 // What one ReconfigVM_Task changes.
 struct VmEdit {

@@ -1,5 +1,6 @@
 #include "providers/vsphere_vim.h"
 
+#include <algorithm>
 #include <thread>
 
 #include "providers/vsphere_soap.h"
@@ -55,6 +56,19 @@ void WriteObjectSet(XmlWriter& w, const MoRef& obj) {
   w.Ref("obj", obj);
   w.Bool("skip", false);
   w.End();
+}
+
+// RetrievePropertiesEx arguments: `paths` of `type` on each of `objects`.
+std::function<void(XmlWriter&)> PropertiesOf(const char* type, std::vector<std::string> paths,
+                                             std::vector<MoRef> objects) {
+  return [type, paths = std::move(paths), objects = std::move(objects)](XmlWriter& w) {
+    w.Start("specSet");
+    WritePropSet(w, type, paths);
+    for (const MoRef& o : objects) WriteObjectSet(w, o);
+    w.End();
+    w.Start("options");
+    w.End();
+  };
 }
 
 // The <val> of a property of the first object in a RetrievePropertiesEx answer.
@@ -155,14 +169,7 @@ Result<MoRef> VimClient::VmFolder(const MoRef& dc) {
   GITDISC_ASSIGN_OR_RETURN(
       SoapResponse r,
       Invoke("RetrievePropertiesEx", property_collector_, "RetrievePropertiesEx vmFolder",
-             [&](XmlWriter& w) {
-               w.Start("specSet");
-               WritePropSet(w, "Datacenter", {"vmFolder"});
-               WriteObjectSet(w, dc);
-               w.End();
-               w.Start("options");
-               w.End();
-             }));
+             PropertiesOf("Datacenter", {"vmFolder"}, {dc})));
   MoRef folder = RefOf(FirstPropVal(r, "vmFolder"));
   if (folder.empty()) return Status::NotFound("datacenter " + dc.value + " has no vmFolder");
   return folder;
@@ -251,22 +258,22 @@ Status VimClient::Reconfigure(const MoRef& vm, const VmEdit& edit, const std::st
 
 Status VimClient::WaitForTask(const MoRef& task, const std::string& what,
                               SteadyClock::time_point deadline) {
+  return AwaitTask(task, what, deadline, /*want_result=*/false).status();
+}
+
+Result<SoapResponse> VimClient::AwaitTask(const MoRef& task, const std::string& what,
+                                          SteadyClock::time_point deadline, bool want_result) {
   if (task.empty()) return Status::Invalid(what + ": the server returned no task");
+  std::vector<std::string> paths = {"info.state", "info.error"};
+  if (want_result) paths.push_back("info.result");
   milliseconds nap(10);
   for (;;) {
     GITDISC_ASSIGN_OR_RETURN(
         SoapResponse r,
         Invoke("RetrievePropertiesEx", property_collector_, what + ": task " + task.value,
-               [&](XmlWriter& w) {
-                 w.Start("specSet");
-                 WritePropSet(w, "Task", {"info.state", "info.error"});
-                 WriteObjectSet(w, task);
-                 w.End();
-                 w.Start("options");
-                 w.End();
-               }));
+               PropertiesOf("Task", paths, {task})));
     std::string state = Text(FirstPropVal(r, "info.state"));
-    if (state == "success") return Status::Ok();
+    if (state == "success") return r;
     if (state == "error") {
       std::string type, message;
       ParseLocalizedFault(FirstPropVal(r, "info.error"), &type, &message);
@@ -317,6 +324,44 @@ Status VimClient::DeleteDatastoreFile(const MoRef& dc, const std::string& path,
                                                     w.Ref("datacenter", dc);
                                                   }));
   return WaitForTask(RefOf(r.returnval()), what, deadline);
+}
+
+Result<std::vector<VimDatastore>> VimClient::ListDatastores(const MoRef& dc) {
+  const std::string what = "RetrievePropertiesEx datastores of " + dc.value;
+  GITDISC_ASSIGN_OR_RETURN(SoapResponse r,
+                           Invoke("RetrievePropertiesEx", property_collector_, what,
+                                  PropertiesOf("Datacenter", {"datastore"}, {dc})));
+  std::vector<MoRef> refs = ParseRefArray(FirstPropVal(r, "datastore"));
+  std::vector<VimDatastore> out;
+  if (refs.empty()) return out;
+  GITDISC_ASSIGN_OR_RETURN(r, Invoke("RetrievePropertiesEx", property_collector_, what,
+                                     PropertiesOf("Datastore", DatastorePropertyPaths(), refs)));
+  for (const xmlNode* o : Children(r.returnval(), "objects")) {
+    out.push_back(ParseDatastoreObject(o));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const VimDatastore& a, const VimDatastore& b) { return a.name < b.name; });
+  return out;
+}
+
+Result<std::vector<DatastoreFile>> VimClient::SearchDatastore(
+    const VimDatastore& ds, const std::string& folder, const std::vector<std::string>& patterns,
+    SteadyClock::time_point deadline) {
+  const std::string what = "SearchDatastore_Task " + folder;
+  if (ds.browser.empty()) return Status::Invalid(what + ": datastore " + ds.name + " has no browser");
+  GITDISC_ASSIGN_OR_RETURN(SoapResponse r, Invoke("SearchDatastore_Task", ds.browser, what,
+                                                  [&](XmlWriter& w) {
+                                                    w.Element("datastorePath", folder);
+                                                    WriteSearchSpec(w, patterns);
+                                                  }));
+  auto done = AwaitTask(RefOf(r.returnval()), what, deadline, /*want_result=*/true);
+  if (!done.ok()) {
+    if (done.status().message().find("(FileNotFound)") != std::string::npos) {
+      return std::vector<DatastoreFile>{};  // no such folder: nothing in it
+    }
+    return done.status();
+  }
+  return ParseSearchResults(FirstPropVal(*done, "info.result"));
 }
 
 std::string VimClient::FolderPath(const std::string& dc_path, const std::string& datastore,

@@ -1,7 +1,7 @@
 // VimClient: the handful of vim25 calls the vSphere provider makes, typed —
 // RetrieveServiceContent, Login/Logout, SearchIndex lookups, PropertyCollector
 // RetrievePropertiesEx (paged) and WaitForUpdatesEx, ReconfigVM_Task,
-// FileManager moves/deletes, task state polling with deadlines, and the
+// FileManager moves/deletes, HostDatastoreBrowser folder searches, task state polling with deadlines, and the
 // datastore HTTP interface (/folder/PATH?dcPath=&dsName=). SOAP envelopes
 // stay in the .cc files (vsphere_soap.h, vsphere_vim_xml.h).
 //
@@ -68,8 +68,21 @@ class VimClient {
                            std::chrono::steady_clock::time_point deadline);
   // Creates "[ds] dir" with its parents; an existing one is fine.
   Status MakeDirectory(const MoRef& datacenter, const std::string& path);
+  // kNotFound (fault FileNotFound) when the file does not exist.
   Status DeleteDatastoreFile(const MoRef& datacenter, const std::string& path,
                              std::chrono::steady_clock::time_point deadline);
+
+  // The datastores of a datacenter (Datacenter.datastore) with their names,
+  // browsers and accessibility, sorted by name.
+  Result<std::vector<VimDatastore>> ListDatastores(const MoRef& datacenter);
+  // HostDatastoreBrowser.SearchDatastore_Task of one folder ("[ds] dir", not
+  // recursive): the entries whose names match any of `patterns`, with sizes.
+  // The task is awaited until `deadline`; a folder that does not exist is an
+  // empty list.
+  Result<std::vector<DatastoreFile>> SearchDatastore(const VimDatastore& datastore,
+                                                     const std::string& folder,
+                                                     const std::vector<std::string>& patterns,
+                                                     std::chrono::steady_clock::time_point deadline);
 
   // The datastore HTTP interface. `relative` is the path inside the datastore.
   Status Upload(const std::string& dc_path, const std::string& datastore,
@@ -118,6 +131,10 @@ class VimClient {
                                          const std::vector<std::string>& paths,
                                          const std::string& what);
   Result<MoRef> ContainerView(const MoRef& folder);
+  // WaitForTask's loop; on success returns the last task read, which holds
+  // info.result when `want_result`.
+  Result<SoapResponse> AwaitTask(const MoRef& task, const std::string& what,
+                                 std::chrono::steady_clock::time_point deadline, bool want_result);
   std::string FolderPath(const std::string& dc_path, const std::string& datastore,
                          const std::string& relative) const;
 

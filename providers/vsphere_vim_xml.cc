@@ -166,6 +166,67 @@ void WriteVmEdit(XmlWriter& w, const VmEdit& edit) {
   w.End();
 }
 
+const std::vector<std::string>& DatastorePropertyPaths() {
+  static const std::vector<std::string> paths = {"name", "browser", "summary.accessible"};
+  return paths;
+}
+
+VimDatastore ParseDatastoreObject(const xmlNode* object_content) {
+  VimDatastore ds;
+  ds.ref = RefOf(Child(object_content, "obj"));
+  for (const xmlNode* p : Children(object_content, "propSet")) {
+    std::string name = ChildText(p, "name");
+    const xmlNode* val = Child(p, "val");
+    if (name == "name") {
+      ds.name = Text(val);
+    } else if (name == "browser") {
+      ds.browser = RefOf(val);
+    } else if (name == "summary.accessible") {
+      ds.accessible = BoolOf(Text(val));
+    }
+  }
+  return ds;
+}
+
+std::vector<MoRef> ParseRefArray(const xmlNode* val) {
+  std::vector<MoRef> out;
+  for (const xmlNode* r : Children(val, "ManagedObjectReference")) {
+    MoRef ref = RefOf(r);
+    if (!ref.empty()) out.push_back(std::move(ref));
+  }
+  return out;
+}
+
+void WriteSearchSpec(XmlWriter& w, const std::vector<std::string>& patterns) {
+  w.Start("searchSpec");
+  // FileQueryFlags is a sequence: fileType, fileSize, modification, fileOwner.
+  w.Start("details");
+  w.Bool("fileType", false);
+  w.Bool("fileSize", true);
+  w.Bool("modification", false);
+  w.Bool("fileOwner", false);
+  w.End();
+  for (const std::string& p : patterns) w.Element("matchPattern", p);
+  w.End();
+}
+
+std::vector<DatastoreFile> ParseSearchResults(const xmlNode* results) {
+  std::vector<DatastoreFile> out;
+  for (const xmlNode* f : Children(results, "file")) {
+    DatastoreFile file;
+    file.name = ChildText(f, "path");
+    std::string size = ChildText(f, "fileSize");
+    if (!size.empty()) {
+      char* end = nullptr;
+      long long v = std::strtoll(size.c_str(), &end, 10);
+      if (end && *end == '\0' && v >= 0) file.size = v;
+    }
+    file.folder = XsiType(f) == "FolderFileInfo";
+    if (!file.name.empty()) out.push_back(std::move(file));
+  }
+  return out;
+}
+
 void ParseLocalizedFault(const xmlNode* fault, std::string* type, std::string* message) {
   const xmlNode* inner = Child(fault, "fault");
   *type = XsiType(inner);

@@ -130,6 +130,75 @@ TEST(VsphereVimXml, ReadsATaskFault) {
   EXPECT_EQ(msg, "Invalid configuration for device '0'.");
 }
 
+// Datacenter.datastore, the datastores' properties and a finished
+// SearchDatastore_Task's info.result, as the simulator (two datastores) sent
+// them; a real ESXi adds a FolderFileInfo for subfolders and more details.
+constexpr char kDatastoreRefs[] = R"(<val xmlns:XMLSchema-instance="http://www.w3.org/2001/XMLSchema-instance" XMLSchema-instance:type="ArrayOfManagedObjectReference"><ManagedObjectReference type="Datastore">/tmp/govcsim-DC0-LocalDS_0-1340475962@folder-5</ManagedObjectReference><ManagedObjectReference type="Datastore">/tmp/govcsim-DC0-LocalDS_1-936592873@folder-5</ManagedObjectReference></val>)";
+
+constexpr char kDatastoreObject[] = R"(<objects xmlns="urn:vim25"><obj type="Datastore">/tmp/govcsim-DC0-LocalDS_1-936592873@folder-5</obj><propSet><name>name</name><val xmlns:XMLSchema-instance="http://www.w3.org/2001/XMLSchema-instance" XMLSchema-instance:type="xsd:string">LocalDS_1</val></propSet><propSet><name>browser</name><val xmlns:XMLSchema-instance="http://www.w3.org/2001/XMLSchema-instance" XMLSchema-instance:type="ManagedObjectReference" type="HostDatastoreBrowser">hostdatastorebrowser-59</val></propSet><propSet><name>summary.accessible</name><val xmlns:XMLSchema-instance="http://www.w3.org/2001/XMLSchema-instance" XMLSchema-instance:type="xsd:boolean">true</val></propSet></objects>)";
+
+constexpr char kSearchResult[] = R"(<val xmlns:XMLSchema-instance="http://www.w3.org/2001/XMLSchema-instance" XMLSchema-instance:type="HostDatastoreBrowserSearchResults"><datastore type="Datastore">/tmp/govcsim-DC0-LocalDS_0-1340475962@folder-5</datastore><folderPath>[LocalDS_0] gitdisc</folderPath><file XMLSchema-instance:type="FileInfo"><path>aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.iso</path><fileSize>9</fileSize></file><file XMLSchema-instance:type="FileInfo"><path>aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.iso.ok</path><fileSize>1</fileSize></file><file XMLSchema-instance:type="FolderFileInfo"><path>old.iso</path></file><file XMLSchema-instance:type="IsoImageFileInfo"><path>b.iso</path><fileSize>-3</fileSize></file><file XMLSchema-instance:type="FileInfo"><fileSize>5</fileSize></file></val>)";
+
+TEST(VsphereVimXml, ReadsTheDatacentersDatastores) {
+  auto refs = ParseXml(kDatastoreRefs, "refs");
+  ASSERT_TRUE(refs.ok());
+  std::vector<MoRef> got = ParseRefArray(xmlDocGetRootElement(refs->get()));
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0], (MoRef{"Datastore", "/tmp/govcsim-DC0-LocalDS_0-1340475962@folder-5"}));
+  EXPECT_EQ(got[1].value, "/tmp/govcsim-DC0-LocalDS_1-936592873@folder-5");
+  EXPECT_TRUE(ParseRefArray(nullptr).empty());
+
+  auto obj = ParseXml(kDatastoreObject, "datastore");
+  ASSERT_TRUE(obj.ok());
+  VimDatastore ds = ParseDatastoreObject(xmlDocGetRootElement(obj->get()));
+  EXPECT_EQ(ds.ref, got[1]);
+  EXPECT_EQ(ds.name, "LocalDS_1");
+  EXPECT_EQ(ds.browser, (MoRef{"HostDatastoreBrowser", "hostdatastorebrowser-59"}));
+  EXPECT_TRUE(ds.accessible);
+  EXPECT_EQ(DatastorePropertyPaths(),
+            (std::vector<std::string>{"name", "browser", "summary.accessible"}));
+}
+
+TEST(VsphereVimXml, ReadsSearchResultsWithSizesAndFolders) {
+  auto doc = ParseXml(kSearchResult, "search");
+  ASSERT_TRUE(doc.ok());
+  std::vector<DatastoreFile> files = ParseSearchResults(xmlDocGetRootElement(doc->get()));
+  const std::string a(64, 'a');
+  ASSERT_EQ(files.size(), 4u) << "the entry without a path is dropped";
+  EXPECT_EQ(files[0], (DatastoreFile{a + ".iso", 9, false}));
+  EXPECT_EQ(files[1], (DatastoreFile{a + ".iso.ok", 1, false}));
+  EXPECT_EQ(files[2], (DatastoreFile{"old.iso", -1, true}));
+  EXPECT_EQ(files[3], (DatastoreFile{"b.iso", -1, false})) << "a negative size is no size";
+  EXPECT_TRUE(ParseSearchResults(nullptr).empty());
+}
+
+TEST(VsphereVimXml, WritesASearchSpecInSchemaOrder) {
+  XmlWriter w("SearchDatastore_Task");
+  w.Ref("_this", MoRef{"HostDatastoreBrowser", "b-1"});
+  w.Element("datastorePath", "[ds <1>] gitdisc");
+  WriteSearchSpec(w, {"*.iso", "*.iso.ok"});
+  auto xml = w.Finish();
+  ASSERT_TRUE(xml.ok());
+  auto doc = ParseXml(*xml, "written");
+  ASSERT_TRUE(doc.ok()) << *xml;
+  const xmlNode* call = FirstChildElement(Child(xmlDocGetRootElement(doc->get()), "Body"));
+  ASSERT_TRUE(IsElement(call, "SearchDatastore_Task"));
+  EXPECT_EQ(ChildText(call, "datastorePath"), "[ds <1>] gitdisc");
+  const xmlNode* spec = Child(call, "searchSpec");
+  EXPECT_EQ(Child(spec, "query"), nullptr) << "no query: every file type";
+  const xmlNode* details = FirstChildElement(spec);
+  ASSERT_TRUE(IsElement(details, "details")) << "details precede matchPattern";
+  std::vector<std::string> flags;
+  for (const xmlNode* f = FirstChildElement(details); f; f = f->next) {
+    if (f->type == XML_ELEMENT_NODE) flags.push_back(reinterpret_cast<const char*>(f->name));
+  }
+  EXPECT_EQ(flags, (std::vector<std::string>{"fileType", "fileSize", "modification", "fileOwner"}));
+  EXPECT_EQ(ChildText(details, "fileSize"), "true");
+  std::vector<std::string> patterns;
+  for (const xmlNode* p : Children(spec, "matchPattern")) patterns.push_back(Text(p));
+  EXPECT_EQ(patterns, (std::vector<std::string>{"*.iso", "*.iso.ok"}));
+}
+
 TEST(VsphereVimXml, RefusesDocumentTypeDeclarationsAndGarbage) {
   EXPECT_FALSE(ParseXml(R"(<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>)", "dtd").ok());
   EXPECT_FALSE(ParseXml("<a><b></a>", "broken").ok());

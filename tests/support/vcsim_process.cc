@@ -30,7 +30,9 @@ Result<std::unique_ptr<VcsimProcess>> VcsimProcess::Start(VcsimOptions options) 
                                    p->password_file(),     "-addr-file",
                                    p->dir_ + "/addr",      "-cert-file",
                                    p->cert_file(),         "-vms",
-                                   std::to_string(p->options_.vms)};
+                                   std::to_string(p->options_.vms),
+                                   "-datastores",
+                                   std::to_string(p->options_.datastores)};
   for (const auto& d : p->options_.delays) args.insert(args.end(), {"-delay", d});
   for (const auto& n : p->options_.powered_off) args.insert(args.end(), {"-powered-off", n});
   std::vector<char*> argv;

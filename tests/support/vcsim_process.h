@@ -4,7 +4,8 @@
 // folder (its datastores live there: TMPDIR), a password file (0600), and is
 // killed and cleaned up by the destructor.
 //
-// Default model (govmomi's VPX): datacenter DC0, one datastore LocalDS_0,
+// Default model (govmomi's VPX): datacenter DC0, one datastore LocalDS_0
+// (more with `datastores`),
 // a standalone host and a 3-host cluster, each with `vms` VMs
 // (DC0_H0_VM0, DC0_C0_RP0_VM0, …), powered on, each with one empty CD-ROM,
 // which the model attaches to its paravirtual SCSI controller (scsi0:0) with
@@ -29,6 +30,7 @@ struct VcsimOptions {
   std::string user = "gitdisc";
   std::string password = "vcsim-Pa55word-not-for-logs";
   int vms = 2;                          // per host
+  int datastores = 1;                   // LocalDS_0, LocalDS_1, …
   std::vector<std::string> delays;      // METHOD=MS
   std::vector<std::string> powered_off; // VM names
 };

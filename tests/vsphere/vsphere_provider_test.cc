@@ -12,12 +12,14 @@
 #include <fstream>
 #include <thread>
 
+#include "base/clock.h"
 #include "base/file_util.h"
 #include "base/sha256.h"
 #include "guest/agent_client.h"
 #include "guest/test_bundle.h"
 #include "providers/vsphere_uri.h"
 #include "providers/vsphere_vim.h"
+#include "reconciler/pool_gc.h"
 #include "tests/support/vcsim_process.h"
 #include "tests/support/vsphere_fake_guest.h"
 
@@ -106,11 +108,12 @@ class VsphereProviderTest : public ::testing::Test {
     return {};
   }
 
-  // A bundle ISO in tmp_; returns its digest.
-  std::string Bundle(const std::string& script = "echo hello\n") {
+  // A bundle ISO in tmp_ (bundle.iso unless `file` says); returns its digest.
+  std::string Bundle(const std::string& script = "echo hello\n",
+                     const std::string& file = "bundle.iso") {
     std::string err;
     std::string d = guest::testing::WriteBundle({guest::testing::ScriptPayload("motd", script)},
-                                                tmp_ / "bundle.iso", &err);
+                                                tmp_ / file, &err);
     EXPECT_FALSE(d.empty()) << err;
     return d;
   }
@@ -234,6 +237,151 @@ TEST_F(VsphereProviderTest, AHalfUploadWithoutItsMarkerIsUploadedAgain) {
   EXPECT_EQ(provider_->stats().uploads, 1);
   ASSERT_OK(raw->Download("DC0", "LocalDS_0", "gitdisc/" + d + ".iso", tmp_ / "back.iso"));
   EXPECT_EQ(*ReadFile(tmp_ / "back.iso"), *ReadFile(tmp_ / "bundle.iso"));
+}
+
+// Pool images on vSphere: the gitdisc/ folder of every datastore, merged per
+// digest, deleted (marker and image, every datastore) only when no drive holds them.
+TEST_F(VsphereProviderTest, PoolImagesAreListedPerDigestAndDeletedOnlyOutOfEveryDrive) {
+  VcsimOptions o = Sim();
+  o.datastores = 2;
+  StartSim(o);
+  const std::string host = sim_->Uri();
+  auto listed = provider_->ListPoolImages(host);
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  EXPECT_TRUE(listed->empty()) << "no gitdisc folder yet: no images";
+
+  std::string d = Bundle();
+  auto path = provider_->PrepareImage(host, tmp_ / "bundle.iso", d);
+  ASSERT_TRUE(path.ok());
+  VmInfo vm = Find(kVm0);
+  ASSERT_OK(provider_->InsertMedia(vm.key, "scsi0:0", *path));
+  auto raw = Raw();
+  ASSERT_TRUE(raw);
+  const std::string vm_ds = vsphere::DatastoreOfPath(RawVm(*raw, kVm0).vmx_path);
+  const std::string other_ds = vm_ds == "LocalDS_0" ? "LocalDS_1" : "LocalDS_0";
+  // The same image on the other datastore too (as a VM living there would
+  // have uploaded it), a half upload of another digest, and a stranger's file.
+  const std::string image = "gitdisc/" + d + ".iso";
+  const std::string half(64, 'e');
+  ASSERT_OK(raw->Upload("DC0", other_ds, image, tmp_ / "bundle.iso"));
+  ASSERT_OK(raw->UploadData("DC0", other_ds, image + ".ok", "x\n"));
+  ASSERT_OK(raw->UploadData("DC0", vm_ds, "gitdisc/" + half + ".iso", "half"));
+  ASSERT_OK(raw->UploadData("DC0", vm_ds, "gitdisc/notes.txt", "not an image"));
+  const uint64_t size = ReadFile(tmp_ / "bundle.iso")->size();
+
+  listed = provider_->ListPoolImages(host);
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_EQ(listed->size(), 2u) << "one entry per digest, the stranger's file not listed";
+  const std::vector<std::string> digests = {(*listed)[0].digest, (*listed)[1].digest};
+  EXPECT_TRUE(std::is_sorted(digests.begin(), digests.end()));
+  const PoolImage& ours = (*listed)[d < half ? 0 : 1];
+  const PoolImage& partial = (*listed)[d < half ? 1 : 0];
+  EXPECT_EQ(ours.digest, d);
+  EXPECT_EQ(ours.bytes, 2 * size) << "both datastores' copies count";
+  EXPECT_TRUE(ours.complete);
+  EXPECT_EQ(ours.path, "[LocalDS_0] " + image);
+  EXPECT_EQ(partial.digest, half);
+  EXPECT_EQ(partial.bytes, 4u);
+  EXPECT_FALSE(partial.complete) << "no marker";
+
+  // In VM0's drive: refused, nothing deleted anywhere.
+  Status busy = provider_->DeletePoolImage(host, d);
+  EXPECT_TRUE(IsDriveBusy(busy)) << busy.ToString();
+  EXPECT_NE(busy.message().find(kVm0), std::string::npos) << busy.message();
+  for (const std::string& ds : {vm_ds, other_ds}) {
+    EXPECT_EQ(*raw->FileSize("DC0", ds, image), static_cast<int64_t>(size)) << ds;
+    EXPECT_GE(*raw->FileSize("DC0", ds, image + ".ok"), 0) << ds;
+  }
+  EXPECT_EQ(provider_->stats().image_deletions, 0);
+
+  // Ejected: gone from both datastores, marker and image.
+  ASSERT_OK(provider_->EjectMedia(vm.key, "scsi0:0", "[" + vm_ds + "] " + image, false));
+  ASSERT_OK(provider_->DeletePoolImage(host, d));
+  for (const std::string& ds : {vm_ds, other_ds}) {
+    EXPECT_EQ(*raw->FileSize("DC0", ds, image), -1) << ds;
+    EXPECT_EQ(*raw->FileSize("DC0", ds, image + ".ok"), -1) << ds;
+  }
+  EXPECT_EQ(provider_->stats().image_deletions, 2);
+  EXPECT_GE(*raw->FileSize("DC0", vm_ds, "gitdisc/notes.txt"), 0) << "not ours: kept";
+  ASSERT_OK(provider_->DeletePoolImage(host, d));  // absent: success
+  EXPECT_EQ(provider_->stats().image_deletions, 2);
+  listed = provider_->ListPoolImages(host);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].digest, half);
+
+  EXPECT_EQ(provider_->DeletePoolImage(host, "../x").code(), Status::Code::kInvalid);
+  EXPECT_EQ(provider_->DeletePoolImage("qemu:///system", d).code(), Status::Code::kNotFound);
+  EXPECT_EQ(provider_->ListPoolImages("qemu:///system").status().code(), Status::Code::kNotFound);
+  // Uploading again after a delete works (the folder is still there).
+  ASSERT_OK(provider_->InsertMedia(vm.key, "scsi0:0", *path));
+  EXPECT_EQ(*raw->FileSize("DC0", vm_ds, image), static_cast<int64_t>(size));
+}
+
+// A PoolCollector round over the vSphere provider (zero grace): the image no
+// desired bundle uses goes, the desired one stays, one still in a drive is
+// kept until it is ejected.
+TEST_F(VsphereProviderTest, ThePoolCollectorDeletesOnlyUnusedImagesFromTheDatastore) {
+  const std::string host = sim_->Uri();
+  std::string unused = Bundle("echo old\n", "old.iso");
+  std::string desired = Bundle("echo new\n", "new.iso");
+  std::string in_drive = Bundle("echo older\n", "older.iso");
+  VmInfo a = Find(kVm0), b = Find(kVm1);
+  auto p_unused = provider_->PrepareImage(host, tmp_ / "old.iso", unused);
+  auto p_desired = provider_->PrepareImage(host, tmp_ / "new.iso", desired);
+  auto p_in_drive = provider_->PrepareImage(host, tmp_ / "older.iso", in_drive);
+  ASSERT_TRUE(p_unused.ok() && p_desired.ok() && p_in_drive.ok());
+  ASSERT_OK(provider_->InsertMedia(a.key, "scsi0:0", *p_unused));
+  const std::string unused_source = Find(kVm0).cdroms[0].source;
+  ASSERT_OK(provider_->EjectMedia(a.key, "scsi0:0", unused_source, false));
+  ASSERT_OK(provider_->InsertMedia(a.key, "scsi0:0", *p_desired));
+  ASSERT_OK(provider_->InsertMedia(b.key, "scsi0:0", *p_in_drive));
+  EXPECT_EQ(provider_->stats().uploads, 3);
+
+  FakeClock clock;
+  reconciler::PoolGcOptions options;
+  options.state_file = tmp_ / "pool-unused.json";
+  options.grace = seconds(0);
+  options.clock = &clock;
+  reconciler::PoolCollector gc(provider_.get(), options);
+  auto report = gc.Collect({desired});
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->errors.empty()) << ::testing::PrintToString(report->errors);
+  ASSERT_EQ(report->images.size(), 3u);
+  EXPECT_EQ(report->deleted, 1);
+  for (const auto& img : report->images) {
+    EXPECT_EQ(img.host, host);
+    if (img.image.digest == unused) {
+      EXPECT_TRUE(img.deleted);
+    } else if (img.image.digest == desired) {
+      EXPECT_TRUE(img.desired);
+      EXPECT_FALSE(img.deleted);
+    } else {
+      EXPECT_EQ(img.image.digest, in_drive);
+      EXPECT_FALSE(img.deleted);
+      EXPECT_NE(img.kept_because.find(kDriveBusy), std::string::npos) << img.kept_because;
+    }
+  }
+  auto raw = Raw();
+  ASSERT_TRUE(raw);
+  EXPECT_EQ(*raw->FileSize("DC0", "LocalDS_0", "gitdisc/" + unused + ".iso"), -1);
+  EXPECT_EQ(*raw->FileSize("DC0", "LocalDS_0", "gitdisc/" + unused + ".iso.ok"), -1);
+  EXPECT_GT(*raw->FileSize("DC0", "LocalDS_0", "gitdisc/" + desired + ".iso"), 0);
+  EXPECT_GT(*raw->FileSize("DC0", "LocalDS_0", "gitdisc/" + in_drive + ".iso"), 0);
+  EXPECT_EQ(gc.deletions(), 1u);
+  EXPECT_EQ(gc.pool_bytes(),
+            ReadFile(tmp_ / "new.iso")->size() + ReadFile(tmp_ / "older.iso")->size());
+
+  // Ejected, the older disc goes in the next round; the desired one stays.
+  ASSERT_OK(provider_->EjectMedia(b.key, "scsi0:0", Find(kVm1).cdroms[0].source, false));
+  report = gc.Collect({desired});
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->deleted, 1);
+  auto left = provider_->ListPoolImages(host);
+  ASSERT_TRUE(left.ok());
+  ASSERT_EQ(left->size(), 1u);
+  EXPECT_EQ((*left)[0].digest, desired);
+  EXPECT_EQ(Find(kVm0).cdroms[0].source, "[LocalDS_0] gitdisc/" + desired + ".iso");
 }
 
 TEST_F(VsphereProviderTest, EjectEmptiesAndDisconnectsOnlyOurDisc) {
