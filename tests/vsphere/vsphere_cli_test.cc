@@ -121,6 +121,42 @@ TEST_F(VsphereCliTest, LabelDiffReconcileStatusConvergeOnTheSimulator) {
   EXPECT_EQ(st.code, 0) << st.err;
   EXPECT_NE(st.out.find("DC0_H0_VM0"), std::string::npos) << st.out;
   EXPECT_NE(st.out.find("DC0_H0_VM1"), std::string::npos) << st.out;
+
+  // `cache ls|gc` on vSphere: the reconciled bundle's image stays on the
+  // datastore while it is desired; a stray image no spec wants (put there by
+  // an insert and eject on a VM no spec selects) goes once its grace is over.
+  const std::string stray(64, 'f');
+  ASSERT_TRUE(WriteFileAtomic(tmp_ / "stray.iso", "not a bundle anyone wants\n").ok());
+  auto stray_path = (*p)->PrepareImage(sim_->Uri(), tmp_ / "stray.iso", stray);
+  ASSERT_TRUE(stray_path.ok()) << stray_path.status().ToString();
+  std::string other_key;
+  for (const VmInfo& v : *vms) {
+    if (v.name == "DC0_C0_RP0_VM0") other_key = v.key;
+  }
+  ASSERT_FALSE(other_key.empty());
+  ASSERT_TRUE((*p)->InsertMedia(other_key, "scsi0:0", *stray_path).ok());
+  ASSERT_TRUE((*p)->EjectMedia(other_key, "scsi0:0", "[LocalDS_0] " + *stray_path, false).ok());
+  auto before = (*p)->ListPoolImages(sim_->Uri());
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  ASSERT_EQ(before->size(), 2u);
+  std::string desired;
+  for (const PoolImage& img : *before) {
+    if (img.digest != stray) desired = img.digest;
+  }
+  CliRun ls = Cli({"cache", "ls"});
+  ASSERT_EQ(ls.code, 0) << ls.err;
+  EXPECT_NE(ls.out.find("pool " + sim_->Uri() + ": " + stray.substr(0, 12)), std::string::npos)
+      << ls.out;
+  EXPECT_NE(ls.out.find(desired.substr(0, 12)), std::string::npos) << ls.out;
+  CliRun gc = Cli({"cache", "gc", "--repo", repo_.path(), "--pool-grace", "1ms"});
+  ASSERT_EQ(gc.code, 0) << gc.out << gc.err;
+  EXPECT_NE(gc.out.find(stray.substr(0, 12) + " unused since"), std::string::npos) << gc.out;
+  EXPECT_NE(gc.out.find(": deleted"), std::string::npos) << gc.out;
+  EXPECT_EQ(gc.err, "");
+  auto after = (*p)->ListPoolImages(sim_->Uri());
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  ASSERT_EQ(after->size(), 1u);
+  EXPECT_EQ((*after)[0].digest, desired) << "the desired image stays";
 }
 
 TEST_F(VsphereCliTest, AWrongPasswordExitsTwoWithAClearMessage) {
