@@ -17,6 +17,7 @@
 #include "base/file_util.h"
 #include "base/sha256.h"
 #include "specs/git_internal.h"
+#include "specs/git_repository_impl.h"
 #include "specs/git_tree_impl.h"
 
 namespace gitdisc::specs {
@@ -272,24 +273,6 @@ Result<GitCredentials> GitCredentials::FromEnvironment() {
   return c;
 }
 
-struct GitRepository::Impl {
-  std::shared_ptr<GitRepoHandle> handle;
-  std::string location;
-  std::string path;
-  bool remote = false;
-  bool bare = false;
-  GitOpenOptions options;
-  Status fetch_status;
-
-  git_repository* repo() const { return handle->repo.get(); }
-  Status Ready() const {
-    if (handle->repo != nullptr) return Status::Ok();
-    return fetch_status.ok() ? Status::Unavailable("no mirror of " + location + " yet")
-                             : fetch_status;
-  }
-
-  Result<GitObjectPtr> PeelToCommit(std::string_view rev) const;
-};
 
 namespace {
 

@@ -66,6 +66,15 @@ struct CommitInfo {
   std::vector<std::string> parents;
 };
 
+// A commit's signature as Git stores it (the gpgsig header) and the bytes it
+// signs (the commit object without that header).
+struct CommitSignatureData {
+  std::string commit;       // 40 hex
+  std::string signature;    // as stored (armored); "" when the commit is unsigned
+  std::string signed_data;  // what the signature covers
+  int64_t time = 0;         // committer time, seconds since the epoch
+};
+
 // True when `location` names a remote (URL or scp-style) rather than a path.
 bool IsRemoteLocation(std::string_view location);
 // The mirror folder name for a URL: first 16 hex digits of sha256(URL).
@@ -107,6 +116,15 @@ class GitRepository {
   // kNotFound for unknown revisions, kInvalid for ambiguous ones.
   Result<std::string> ResolveRevision(std::string_view rev) const;
   Result<CommitInfo> Commit(std::string_view sha) const;
+  // The signature of a commit (git_commit_extract_signature). An unsigned
+  // commit is no error: its signature is empty.
+  Result<CommitSignatureData> Signature(std::string_view sha) const;
+  // Commits reachable from `tip` and from none of `hide` (git rev-list TIP
+  // ^HIDE...), newest first. Hidden revisions that are unknown are skipped.
+  // kInvalid when there are more than `max`.
+  Result<std::vector<std::string>> CommitsBetween(std::string_view tip,
+                                                  const std::vector<std::string>& hide,
+                                                  size_t max) const;
   // The commit's tree as a RepoTree (no checkout).
   Result<std::unique_ptr<GitTree>> TreeAt(std::string_view sha) const;
 

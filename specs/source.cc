@@ -27,6 +27,13 @@ bool HasErrors(const std::vector<Diagnostic>& diags) {
 
 }  // namespace
 
+Diagnostic SignatureDiagnostic(const SignatureVerdict& verdict) {
+  Diagnostic d;
+  d.pos.file = "commit " + verdict.commit.substr(0, 7);
+  d.message = "signature: " + verdict.Reason();
+  return d;
+}
+
 struct Snapshot::Parts {
   std::string revision;
   std::string spec_path;
@@ -114,9 +121,32 @@ Result<std::unique_ptr<Source>> Source::Open(const GitLibrary& lib, SourceOption
   go.fetch_timeout = options.fetch_timeout;
   go.fetch = options.fetch_on_open;
   go.credentials = options.credentials;
+  std::unique_ptr<SignaturePolicy> signatures;
+  if (options.verify.enabled()) {
+    // Anchors per followed branch of a repository, beside the mirrors.
+    std::string anchors =
+        options.state_dir.empty()
+            ? std::string()
+            : JoinPath(options.state_dir,
+                       "verified/" + MirrorName(options.repo + "\n" + options.branch));
+    GITDISC_ASSIGN_OR_RETURN(signatures, SignaturePolicy::Open(options.verify, anchors));
+  }
   GITDISC_ASSIGN_OR_RETURN(std::unique_ptr<GitRepository> repo,
                            GitRepository::Open(lib, options.repo, go));
-  return std::unique_ptr<Source>(new Source(std::move(options), std::move(repo)));
+  auto source = std::unique_ptr<Source>(new Source(std::move(options), std::move(repo)));
+  source->signatures_ = std::move(signatures);
+  return source;
+}
+
+Result<SignatureVerdict> Source::Verify(std::string_view rev) {
+  GITDISC_ASSIGN_OR_RETURN(std::string sha, Resolve(rev));
+  if (signatures_ == nullptr) {
+    SignatureVerdict v;
+    v.commit = sha;
+    v.detail = "not checked (verification is off)";
+    return v;
+  }
+  return signatures_->VerifyRevision(*repo_, sha);
 }
 
 Status Source::Fetch() { return repo_->Fetch(); }
@@ -179,19 +209,35 @@ Result<SourceState> Source::State() {
   GITDISC_ASSIGN_OR_RETURN(st.tip, repo_->BranchTip(options_.branch));
   std::string sha = st.tip;
   for (int i = 0; i < options_.max_walkback && !sha.empty(); ++i) {
+    std::optional<SignatureVerdict> refused;
+    if (signatures_ != nullptr) {
+      // Before the specs: the YAML of an unverified commit is never parsed.
+      GITDISC_ASSIGN_OR_RETURN(SignatureVerdict v, signatures_->VerifyRevision(*repo_, sha));
+      if (!v.verified()) refused = std::move(v);
+    }
     auto known = validity_.find(sha);
-    if (known == validity_.end()) {
+    if (!refused && known == validity_.end()) {
       GITDISC_ASSIGN_OR_RETURN(auto snap, Load(sha));
       (void)snap;
       known = validity_.find(sha);
     }
-    if (known->second.empty()) {
+    if (!refused && known->second.empty()) {
       st.newest_valid = sha;
       break;
     }
     GITDISC_ASSIGN_OR_RETURN(CommitInfo info, repo_->Commit(sha));
-    st.invalid.push_back(InvalidRevision{sha, info.summary, known->second});
+    InvalidRevision inv{sha, info.summary, {}, std::nullopt};
+    if (refused) {
+      inv.diagnostics.push_back(SignatureDiagnostic(*refused));
+      inv.signature = std::move(refused);
+    } else {
+      inv.diagnostics = known->second;
+    }
+    st.invalid.push_back(std::move(inv));
     sha = info.parents.empty() ? std::string() : info.parents.front();
+  }
+  if (signatures_ != nullptr && !st.newest_valid.empty()) {
+    signatures_->RecordVerified(st.newest_valid);
   }
   return st;
 }

@@ -4,10 +4,13 @@
 // For (repo, branch, spec path, state dir) a Source fetches the remote into
 // its mirror (remotes only), reports the branch's newest revision and its
 // newest *valid* revision — walking back from the tip over first parents, at
-// most max_walkback commits, to the first commit whose specs load without
-// errors and whose payload folders can be listed — together with the
-// diagnostics of every newer invalid commit (an invalid commit is never
-// partially applied). Load() gives one revision as a Snapshot: the loaded
+// most max_walkback commits, to the first commit that passes signature
+// verification (when SourceOptions::verify names trusted keys; the specs of
+// a refused commit are never read) and whose specs load without errors and
+// whose payload folders can be listed — together with the diagnostics of
+// every newer invalid commit (an invalid commit is never partially applied).
+// Each newest valid revision found is recorded as a verified anchor
+// (STATE/verified/, see specs/signature_policy.h). Load() gives one revision as a Snapshot: the loaded
 // sets plus each payload's content listing, identity digest and bytes.
 //
 // Caches: Snapshots are memoised per commit (a few most recent), validity per
@@ -36,6 +39,8 @@
 #include "specs/git_tree.h"
 #include "specs/payload_cache.h"
 #include "specs/payload_content.h"
+#include "specs/signature_policy.h"
+#include "specs/signature_verdict.h"
 #include "specs/spec_loader.h"
 #include "specs/spec_types.h"
 
@@ -53,6 +58,8 @@ struct SourceOptions {
   ArtifactLimits artifact_limits;
   GitCredentials credentials;  // usually GitCredentials::FromEnvironment()
   LoadOptions load_options;
+  // Signed commits only (off unless a trusted key file is given).
+  VerifyOptions verify;
 };
 
 // One revision: its specs and access to its payloads.
@@ -101,12 +108,20 @@ class Snapshot {
   std::shared_ptr<ArtifactStore> artifacts_;
 };
 
-// A commit newer than the newest valid revision that failed validation.
+// A commit newer than the newest valid revision that failed validation or
+// signature verification.
 struct InvalidRevision {
   std::string revision;  // 40 hex
   std::string summary;   // first line of the commit message
   std::vector<Diagnostic> diagnostics;
+  // Set when refused for its signature (then its specs were never read);
+  // signature->commit may name an older commit (mode all).
+  std::optional<SignatureVerdict> signature;
 };
+
+// The diagnostic a refused signature shows as, located at the commit:
+// "commit 1a2b3c4: error: signature: unsigned: …".
+Diagnostic SignatureDiagnostic(const SignatureVerdict& verdict);
 
 struct SourceState {
   std::string branch;                    // the branch followed (resolved when defaulted)
@@ -131,6 +146,12 @@ class Source {
   Result<SourceState> Poll();
   // Tip and newest valid revision from what is known locally.
   Result<SourceState> State();
+
+  // The signature verdict on applying a revision ("" → the tip) under
+  // options().verify; verified without looking when verification is off.
+  // Does not record an anchor.
+  Result<SignatureVerdict> Verify(std::string_view rev);
+  bool verifying() const { return signatures_ != nullptr; }
 
   // Full SHA of a revision expression; "" → the branch tip.
   Result<std::string> Resolve(std::string_view rev) const;
@@ -158,6 +179,7 @@ class Source {
   std::map<std::string, std::shared_ptr<const Snapshot>> snapshots_;  // a few recent
   std::vector<std::string> snapshot_order_;                           // oldest first
   std::map<std::string, std::vector<Diagnostic>> validity_;  // sha → errors (empty: valid)
+  std::unique_ptr<SignaturePolicy> signatures_;              // null: verification off
 };
 
 }  // namespace gitdisc::specs
