@@ -168,6 +168,13 @@ void Controller::AddEvent(const std::string& type, const std::string& object,
 Result<std::shared_ptr<const specs::Snapshot>> Controller::SnapshotAt(
     const std::string& rev, std::optional<Trigger>* trigger) {
   if (!rev.empty()) {
+    // An explicit revision is held to the same signature rule as the tip,
+    // checked before its specs are read.
+    GITDISC_ASSIGN_OR_RETURN(specs::SignatureVerdict verdict, source_->Verify(rev));
+    if (!verdict.verified()) {
+      return Status::Invalid("revision " + rev + " is not verified: " +
+                             specs::SignatureDiagnostic(verdict).ToString());
+    }
     GITDISC_ASSIGN_OR_RETURN(auto snap, source_->Load(rev));
     return snap;
   }
@@ -189,21 +196,42 @@ Result<std::shared_ptr<const specs::Snapshot>> Controller::SnapshotAt(
   ss.last_valid_revision = st.newest_valid;
   ss.fetched_unix = Unix(clock_);
   for (const auto& inv : st.invalid) {
+    if (inv.signature.has_value()) {
+      if (ss.unverified_revision.empty()) {
+        ss.unverified_revision = inv.revision;
+        ss.unverified_commit = inv.signature->commit;
+        ss.unverified_reason = inv.signature->Reason();
+      }
+      continue;
+    }
     for (const auto& d : inv.diagnostics) ss.spec_errors.push_back(d.ToString());
   }
   {
     std::lock_guard<std::mutex> l(mu_);
+    std::string staying =
+        "; staying on " +
+        (ss.last_valid_revision.empty() ? "nothing" : ss.last_valid_revision.substr(0, 12));
     if (!ss.spec_errors.empty() && source_status_.spec_errors != ss.spec_errors) {
-      AddEvent(
-          "Warning", "source", "SpecInvalid",
-          "revision " + ss.revision.substr(0, 12) + " is invalid; staying on " +
-              (ss.last_valid_revision.empty() ? "nothing" : ss.last_valid_revision.substr(0, 12)));
+      AddEvent("Warning", "source", "SpecInvalid",
+               "revision " + ss.revision.substr(0, 12) + " is invalid" + staying);
+    }
+    if (!ss.unverified_revision.empty() &&
+        source_status_.unverified_revision != ss.unverified_revision) {
+      AddEvent("Warning", "source", "SignatureUnverified",
+               "revision " + ss.unverified_revision.substr(0, 12) + " is not verified (commit " +
+                   ss.unverified_commit.substr(0, 12) + ": " + ss.unverified_reason + ")" +
+                   staying);
     }
     source_status_ = ss;
   }
   if (st.newest_valid.empty()) {
+    std::string why = !ss.spec_errors.empty() ? ss.spec_errors.front()
+                      : !ss.unverified_revision.empty()
+                          ? "signature: commit " + ss.unverified_commit.substr(0, 12) + ": " +
+                                ss.unverified_reason
+                          : std::string();
     return Status::Invalid("no valid revision on branch " + st.branch +
-                           (ss.spec_errors.empty() ? "" : ":\n" + ss.spec_errors.front()));
+                           (why.empty() ? "" : ":\n" + why));
   }
   return source_->Load(st.newest_valid);
 }

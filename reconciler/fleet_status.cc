@@ -164,7 +164,8 @@ Result<RolloutState> ParseRolloutState(std::string_view s) {
 }
 
 bool FleetStatus::Converged() const {
-  if (!source.spec_errors.empty() && source.last_valid_revision.empty()) return false;
+  bool refused = !source.spec_errors.empty() || !source.unverified_revision.empty();
+  if (refused && source.last_valid_revision.empty()) return false;
   for (const VmStatus& v : vms) {
     if (v.condition == VmCondition::kNotSelected) continue;
     if (v.condition != VmCondition::kReady) return false;
@@ -234,6 +235,12 @@ nlohmann::json ToJson(const FleetStatus& s) {
         {"revision", s.source.revision},
         {"lastValidRevision", s.source.last_valid_revision},
         {"specErrors", s.source.spec_errors},
+        {"signatureUnverified",
+         s.source.unverified_revision.empty()
+             ? json(nullptr)
+             : json{{"revision", s.source.unverified_revision},
+                    {"commit", s.source.unverified_commit},
+                    {"reason", s.source.unverified_reason}}},
         {"fetched", s.source.fetched_unix}}},
       {"vms", std::move(vms)},
       {"sets", std::move(sets)},
@@ -272,6 +279,13 @@ Result<FleetStatus> FleetStatusFromJson(const nlohmann::json& j) {
     r.Get("specErrors", &s.source.spec_errors);
     r.Get("fetched", &s.source.fetched_unix);
     GITDISC_RETURN_IF_ERROR(r.st);
+    if (auto u = it->find("signatureUnverified"); u != it->end() && u->is_object()) {
+      Reader ur{*u, "status.source.signatureUnverified", {}};
+      ur.Get("revision", &s.source.unverified_revision);
+      ur.Get("commit", &s.source.unverified_commit);
+      ur.Get("reason", &s.source.unverified_reason);
+      GITDISC_RETURN_IF_ERROR(ur.st);
+    }
   }
   if (auto it = j.find("vms"); it != j.end() && it->is_array()) {
     for (size_t i = 0; i < it->size(); ++i) {

@@ -113,6 +113,12 @@ struct SourceStatus {
   std::string last_valid_revision;       // the one the controller acts on
   std::vector<std::string> spec_errors;  // "FILE:LINE:COL: error: ..." of `revision`
   int64_t fetched_unix = 0;
+  // SignatureUnverified: the newest revision refused for its signature
+  // (source.verify), the commit whose signature failed (in mode all it may
+  // be older) and why ("unsigned: …", "unknown key: …"). Empty: none.
+  std::string unverified_revision;
+  std::string unverified_commit;
+  std::string unverified_reason;
   bool operator==(const SourceStatus&) const = default;
 };
 

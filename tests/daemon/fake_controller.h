@@ -19,12 +19,11 @@ inline reconciler::FleetStatus SampleFleetStatus() {
   using namespace reconciler;
   FleetStatus s;
   s.generated_unix = 1795651200;  // 2026-11-24
-  s.source = {"https://git.example/fleet.git",
-              "main",
-              "4f2a9c1e7b3d5a6f8091a2b3c4d5e6f708192a3b",
-              "4f2a9c1e7b3d5a6f8091a2b3c4d5e6f708192a3b",
-              {},
-              1795651190};
+  s.source.repo = "https://git.example/fleet.git";
+  s.source.branch = "main";
+  s.source.revision = "4f2a9c1e7b3d5a6f8091a2b3c4d5e6f708192a3b";
+  s.source.last_valid_revision = s.source.revision;
+  s.source.fetched_unix = 1795651190;
   auto payload = [](const char* name, const char* version, PayloadState st, const char* msg = "") {
     return PayloadStatus{name, version, std::string(64, 'a'), st, msg};
   };
