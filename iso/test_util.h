@@ -15,24 +15,11 @@
 #include "base/file_util.h"
 #include "base/sha256.h"
 #include "iso/bundle.h"
+#include "tests/support/temp_dir.h"
 
 namespace gitdisc::iso::isotest {
 
-// A fresh folder under $TMPDIR, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    const char* base = getenv("TMPDIR");
-    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/gitdisc-iso-XXXXXX";
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() { (void)RemoveAll(path_); }
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& rel) const { return path_ + "/" + rel; }
-
- private:
-  std::string path_;
-};
+using TempDir = ::gitdisc::testing::TempDir;
 
 inline BundleFile MemFile(std::string path, std::string content, uint32_t mode = 0644,
                           bool with_digest = false) {

@@ -3,7 +3,7 @@
 // into an empty drive, eject it), the channel to the in-guest agent, and
 // change events. The libvirt implementation is LibvirtProvider
 // (providers/libvirt_provider.h); unit tests use FakeProvider
-// (providers/fake_provider.h).
+// (tests/support/fake_provider.h).
 //
 // VM keys are stable strings "<connection uri>/<uuid>" (the URI exactly as
 // given to the provider, e.g. "qemu:///system/6f1c…"), so one provider can

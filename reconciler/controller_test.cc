@@ -14,7 +14,7 @@
 
 #include "base/file_util.h"
 #include "guest/agent.h"
-#include "providers/fake_provider.h"
+#include "tests/support/fake_fleet.h"
 
 namespace gitdisc::reconciler {
 namespace {
@@ -34,32 +34,6 @@ void Write(const std::string& path, const std::string& data, int mode = 0644) {
   ASSERT_TRUE(MakeDirs(path.substr(0, path.rfind('/'))).ok());
   ASSERT_TRUE(WriteFileAtomic(path, data, mode).ok());
 }
-
-// The agent's disc: whatever image the fake drive of this VM holds.
-class FakeDriveSystem final : public guest::AgentSystem {
- public:
-  FakeDriveSystem(FakeProvider* p, std::string key) : p_(p), key_(std::move(key)) {}
-  std::vector<std::string> ListDiscDevices() override {
-    std::vector<std::string> out;
-    auto vm = p_->Peek(key_);
-    if (vm.ok()) {
-      for (const DriveInfo& d : vm->cdroms) {
-        if (!d.source.empty()) out.push_back(d.source);
-      }
-    }
-    return out;
-  }
-  Status Mount(const std::string&, const std::string&) override {
-    return Status::Io("not a block device");  // the agent extracts instead
-  }
-  Status Unmount(const std::string&) override { return Status::Ok(); }
-  Status UnlockDrive(const std::string&) override { return Status::Ok(); }
-  void Reboot() override {}
-
- private:
-  FakeProvider* p_;
-  std::string key_;
-};
 
 class ControllerTest : public ::testing::Test {
  protected:
@@ -92,30 +66,19 @@ spec:
        " && git init -q -b main && git add -A && git -c user.name=t -c "
        "user.email=t@t commit -q -m init");
 
-    provider_ = std::make_unique<FakeProvider>(std::vector<std::string>{"qemu:///system"});
+    fleet_ = std::make_unique<testing::FakeFleet>(
+        testing::FakeFleet::Options{.state_dir = dir_ + "/agent"});
+    provider_ = &fleet_->provider();
     web1_ = provider_->AddVm({.name = "web-1", .labels = {{"role", "web"}}});
     web2_ = provider_->AddVm({.name = "web-2", .labels = {{"role", "web"}}});
     db1_ = provider_->AddVm({.name = "db-1", .labels = {{"role", "db"}}});
     other_ = provider_->AddVm({.name = "other", .labels = {{"role", "none"}}});
-    provider_->SetAgentFactory([this](const std::string& key, std::unique_ptr<ByteStream> s) {
-      std::lock_guard<std::mutex> l(mu_);
-      guest::Agent* agent = AgentFor(key);
-      ByteStream* raw = s.get();
-      streams_.push_back(std::move(s));
-      threads_.emplace_back([agent, raw] { (void)agent->Serve(raw); });
-    });
     OpenController();
   }
 
   void TearDown() override {
     controller_.reset();
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      for (auto& s : streams_) s->Close();
-    }
-    for (auto& t : threads_) t.join();
-    agents_.clear();
-    provider_.reset();
+    fleet_.reset();
     (void)RemoveAll(dir_);
   }
 
@@ -128,17 +91,6 @@ spec:
   void Commit(const std::string& msg) {
     Sh("cd " + repo_ + " && git add -A && git -c user.name=t -c user.email=t@t commit -q -m '" +
        msg + "'");
-  }
-
-  guest::Agent* AgentFor(const std::string& key) {
-    auto it = agents_.find(key);
-    if (it != agents_.end()) return it->second.get();
-    guest::AgentOptions o;
-    o.state_dir = dir_ + "/agent/" + key.substr(key.rfind('/') + 1);
-    o.disc_retry = std::chrono::milliseconds(300);
-    auto a = guest::Agent::Create(o, std::make_unique<FakeDriveSystem>(provider_.get(), key));
-    EXPECT_TRUE(a.ok()) << a.status().ToString();
-    return (agents_[key] = std::move(a).value()).get();
   }
 
   void OpenController() {
@@ -166,7 +118,7 @@ spec:
       steps_.push_back(vm + ":" + step);
     };
     controller_ =
-        std::make_unique<Controller>(provider_.get(), source_.get(), cache_.get(), &clock_, opts);
+        std::make_unique<Controller>(provider_, source_.get(), cache_.get(), &clock_, opts);
   }
 
   Result<PassResult> Converge() {
@@ -202,14 +154,12 @@ spec:
   std::string web1_, web2_, db1_, other_;
   specs::GitLibrary git_;
   SystemClock clock_;
-  std::unique_ptr<FakeProvider> provider_;
+  std::unique_ptr<testing::FakeFleet> fleet_;
+  FakeProvider* provider_ = nullptr;
   std::unique_ptr<specs::Source> source_;
   std::unique_ptr<iso::IsoCache> cache_;
   std::unique_ptr<Controller> controller_;
   std::mutex mu_;
-  std::map<std::string, std::unique_ptr<guest::Agent>> agents_;
-  std::vector<std::unique_ptr<ByteStream>> streams_;
-  std::vector<std::thread> threads_;
   std::vector<std::string> steps_;
   ControllerHooks hooks_;
   std::function<void(ControllerOptions&)> tweak_;

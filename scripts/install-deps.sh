@@ -13,6 +13,8 @@ packages=(
   # signed commits (docs/git-source.md): gpgme for OpenPGP signatures with gpg
   # behind it, ssh-keygen (-Y verify) for SSH signatures
   libgpgme-dev gnupg openssh-client
+  # the daemon's Prometheus metrics registry and text format
+  prometheus-cpp-dev
   # the static agent links against these archives
   libc6-dev
   # tests: independent ISO readers, a real hypervisor and a tiny guest

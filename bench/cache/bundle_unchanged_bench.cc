@@ -33,7 +33,7 @@
 #include "base/file_util.h"
 #include "bench/support/bench_main.h"
 #include "bench/support/bench_report.h"
-#include "bench/support/fake_fleet.h"
+#include "tests/support/fake_fleet.h"
 #include "bench/support/fleet_repo.h"
 #include "bench/support/image_dir.h"
 #include "bench/support/proc_stats.h"
@@ -89,7 +89,7 @@ static int Main(int argc, char** argv) {
   auto cache = iso::IsoCache::Open(co);
   if (!cache.ok()) Die("open cache", cache.status());
 
-  FakeFleet fleet(root + "/agents");
+  testing::FakeFleet fleet({.state_dir = root + "/agents"});
   fleet.AddVm("web-1", {{"role", "web"}});
   fleet.AddVm("web-2", {{"role", "web"}});
   fleet.provider().set_record_calls(false);

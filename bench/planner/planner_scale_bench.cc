@@ -25,7 +25,7 @@
 #include "bench/support/bench_report.h"
 #include "bench/support/fleet_repo.h"
 #include "bench/support/proc_stats.h"
-#include "providers/fake_provider.h"
+#include "tests/support/fake_provider.h"
 #include "reconciler/desired.h"
 #include "reconciler/observed.h"
 #include "reconciler/planner.h"

@@ -44,7 +44,7 @@
 #include "bench/support/shell.h"
 #include "reconciler/bundle_builder.h"
 #include "reconciler/desired.h"
-#include "reconciler/webhooks.h"
+#include "serve/webhooks.h"
 #include "specs/git_library.h"
 #include "specs/source.h"
 #include "tests/support/test_domain.h"

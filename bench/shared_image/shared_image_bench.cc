@@ -23,7 +23,7 @@
 #include "base/file_util.h"
 #include "bench/support/bench_main.h"
 #include "bench/support/bench_report.h"
-#include "bench/support/fake_fleet.h"
+#include "tests/support/fake_fleet.h"
 #include "bench/support/fleet_repo.h"
 #include "bench/support/image_dir.h"
 #include "bench/support/shell.h"
@@ -60,7 +60,7 @@ Result3 RunFleet(specs::GitLibrary& git, const std::string& repo, const std::str
   co.dir = dir + "/state/isos";
   auto cache = iso::IsoCache::Open(co);
   if (!cache.ok()) Die("open cache", cache.status());
-  FakeFleet fleet(dir + "/agents");
+  testing::FakeFleet fleet({.state_dir = dir + "/agents"});
   for (int i = 0; i < n; ++i) fleet.AddVm("web-" + std::to_string(100 + i), {{"role", "web"}});
   SystemClock clock;
   reconciler::ControllerOptions copts;

@@ -12,8 +12,8 @@
 #include <sstream>
 
 #include "base/file_util.h"
-#include "reconciler/http_server.h"
-#include "tests/daemon/fake_controller.h"
+#include "serve/http_server.h"
+#include "tests/support/fake_controller.h"
 
 namespace gitdisc::serve {
 namespace {

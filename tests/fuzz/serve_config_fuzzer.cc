@@ -1,5 +1,5 @@
 // libFuzzer target: the `gitdisc serve` configuration parser
-// (reconciler/serve_config.h) on arbitrary bytes. The file name points into a
+// (serve/serve_config.h) on arbitrary bytes. The file name points into a
 // folder that does not exist, so relative secret-file paths resolve to
 // nothing. Checked promises: a configuration comes back only without
 // diagnostics, every diagnostic is located in this file and has a message.
@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "reconciler/serve_config.h"
+#include "serve/serve_config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace gitdisc::serve;

@@ -1,4 +1,4 @@
-// libFuzzer target: webhook request handling (reconciler/webhooks.h), i.e.
+// libFuzzer target: webhook request handling (serve/webhooks.h), i.e.
 // signature/token checks and event parsing for GitHub, GitLab and generic
 // deliveries, on arbitrary header values and bodies.
 //
@@ -17,8 +17,8 @@
 #include <string>
 #include <string_view>
 
-#include "reconciler/delivery_dedup.h"
-#include "reconciler/webhooks.h"
+#include "serve/delivery_dedup.h"
+#include "serve/webhooks.h"
 
 namespace {
 

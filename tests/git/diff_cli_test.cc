@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "reconciler/cli.h"
+#include "cli/cli.h"
 #include "tests/git/git_test_util.h"
 #include "tests/git/spec_fixture.h"
 

@@ -14,28 +14,9 @@
 #include <stdexcept>
 #include <string>
 
+#include "tests/support/temp_dir.h"
+
 namespace gitdisc::testing {
-
-// A unique temp folder, removed with everything in it on destruction.
-class TempDir {
- public:
-  TempDir() {
-    std::string templ = (std::filesystem::temp_directory_path() / "gitdisc-git-XXXXXX").string();
-    if (::mkdtemp(templ.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = templ;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& rel) const { return path_ + "/" + rel; }
-
- private:
-  std::string path_;
-};
 
 inline std::string ShellQuote(const std::string& s) {
   std::string out = "'";

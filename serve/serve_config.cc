@@ -1,0 +1,359 @@
+#include "serve/serve_config.h"
+
+#include <sys/stat.h>
+// GCC 12 reports a false "dangling pointer" inside yaml-cpp's inlined node
+// lookups (yaml-cpp issue #1150); the header is correct.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdangling-pointer"
+#include <yaml-cpp/yaml.h>
+
+#include <cerrno>
+#include <functional>
+#include <map>
+#include <set>
+
+#include "base/file_util.h"
+
+namespace gitdisc::serve {
+namespace {
+
+constexpr uint64_t kMaxConfigBytes = 1 << 20;
+constexpr uint64_t kMaxSecretBytes = 64 << 10;
+
+class Checker {
+ public:
+  explicit Checker(std::string file) : file_(std::move(file)) {}
+
+  void Error(const YAML::Mark& mark, std::string message) {
+    specs::Diagnostic d;
+    d.pos.file = file_;
+    if (mark.line >= 0) {
+      d.pos.line = mark.line + 1;
+      d.pos.column = mark.column + 1;
+    }
+    d.message = std::move(message);
+    diagnostics_.push_back(std::move(d));
+  }
+  void Error(const YAML::Node& node, std::string message) {
+    Error(node.Mark(), std::move(message));
+  }
+
+  // Walks a mapping: calls the handler of each known key, reports unknown and
+  // duplicate keys. Returns false (after reporting) when node is not a map.
+  bool Map(const YAML::Node& node, const std::string& what,
+           const std::map<std::string,
+                          std::function<void(const YAML::Node& key, const YAML::Node& value)>>&
+               handlers) {
+    if (!node.IsMap()) {
+      Error(node, what + " must be a mapping");
+      return false;
+    }
+    std::set<std::string> seen;
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      // A copy: yaml-cpp's iterator returns its pair through a temporary
+      // proxy, so a reference to it->first dangles at the end of this
+      // statement (found by tests/fuzz/serve_config_fuzzer under ASan).
+      const YAML::Node key = it->first;
+      if (!key.IsScalar()) {
+        Error(key, "keys in " + what + " must be strings");
+        continue;
+      }
+      const std::string k = key.Scalar();
+      if (!seen.insert(k).second) {
+        Error(key, "duplicate key '" + k + "' in " + what);
+        continue;
+      }
+      auto h = handlers.find(k);
+      if (h == handlers.end()) {
+        std::string known;
+        for (const auto& [name, unused] : handlers) known += (known.empty() ? "" : ", ") + name;
+        Error(key, "unknown key '" + k + "' in " + what + " (expected one of: " + known + ")");
+        continue;
+      }
+      h->second(key, it->second);
+    }
+    return true;
+  }
+
+  std::optional<std::string> String(const YAML::Node& node, const std::string& what) {
+    if (!node.IsScalar()) {
+      Error(node, what + " must be a string");
+      return std::nullopt;
+    }
+    if (node.Scalar().empty()) {
+      Error(node, what + " must not be empty");
+      return std::nullopt;
+    }
+    return node.Scalar();
+  }
+
+  std::vector<specs::Diagnostic> Take() { return std::move(diagnostics_); }
+  bool clean() const { return diagnostics_.empty(); }
+
+ private:
+  std::string file_;
+  std::vector<specs::Diagnostic> diagnostics_;
+};
+
+std::string Dirname(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+std::string ResolveRelative(const std::string& config_file, const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  return JoinPath(Dirname(config_file), path);
+}
+
+bool ParseListen(const std::string& text, std::string* host, int* port) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos) return false;
+  std::string h = text.substr(0, colon);
+  std::string p = text.substr(colon + 1);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  if (h.empty()) h = "0.0.0.0";
+  if (p.empty() || p.size() > 5) return false;
+  int value = 0;
+  for (char c : p) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + (c - '0');
+  }
+  if (value > 65535) return false;
+  *host = h;
+  *port = value;
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  std::chrono::milliseconds total{0};
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t start = i;
+    long long n = 0;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+      n = n * 10 + (text[i] - '0');
+      if (n > 1'000'000'000LL) return std::nullopt;
+      ++i;
+    }
+    if (i == start) return std::nullopt;
+    size_t unit_start = i;
+    while (i < text.size() && text[i] >= 'a' && text[i] <= 'z') ++i;
+    std::string_view unit = text.substr(unit_start, i - unit_start);
+    if (unit == "ms") {
+      total += std::chrono::milliseconds(n);
+    } else if (unit == "s") {
+      total += std::chrono::seconds(n);
+    } else if (unit == "m") {
+      total += std::chrono::minutes(n);
+    } else if (unit == "h") {
+      total += std::chrono::hours(n);
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (total.count() <= 0) return std::nullopt;
+  return total;
+}
+
+Result<Secret> ReadSecretFile(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return Status::FromErrno("secret file " + path, errno);
+  if (!S_ISREG(st.st_mode))
+    return Status::Invalid("secret file " + path + " is not a regular file");
+  if ((st.st_mode & 007) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return Status::Permission("secret file " + path + " is accessible to other users (mode " +
+                              mode + "); run: chmod o-rwx " + path);
+  }
+  auto content = ReadFile(path, kMaxSecretBytes);
+  if (!content.ok()) {
+    // The read error names the path only (ReadFile never quotes content).
+    return content.status().Annotate("secret file");
+  }
+  std::string value = std::move(content).value();
+  if (!value.empty() && value.back() == '\n') value.pop_back();
+  if (!value.empty() && value.back() == '\r') value.pop_back();
+  if (value.empty()) return Status::Invalid("secret file " + path + " is empty");
+  return Secret(std::move(value), path);
+}
+
+ServeConfigResult ParseServeConfig(std::string_view text, const std::string& file_name) {
+  ServeConfigResult result;
+  Checker check(file_name);
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::Exception& e) {
+    check.Error(e.mark, "invalid YAML: " + e.msg);
+    result.diagnostics = check.Take();
+    return result;
+  }
+  ServeConfig cfg;
+  if (!root.IsDefined() || root.IsNull()) {
+    check.Error(YAML::Mark(), "empty config: 'source' is required");
+    result.diagnostics = check.Take();
+    return result;
+  }
+
+  // Secrets are read after the structure is known good, so an error in the
+  // file does not hide behind a missing secret and vice versa: both are listed.
+  auto secret = [&](const YAML::Node& value, const std::string& what, std::optional<Secret>* out) {
+    auto path = check.String(value, what);
+    if (!path) return;
+    auto s = ReadSecretFile(ResolveRelative(file_name, *path));
+    if (!s.ok()) {
+      check.Error(value, s.status().message());
+      return;
+    }
+    *out = std::move(s).value();
+  };
+  auto secret_block = [&](const YAML::Node& node, const std::string& what, const std::string& key,
+                          std::optional<Secret>* out) {
+    bool has_key = false;
+    if (!check.Map(node, what, {{key, [&](const YAML::Node&, const YAML::Node& v) {
+                                   has_key = true;
+                                   secret(v, what + "." + key, out);
+                                 }}})) {
+      return;
+    }
+    if (!has_key) check.Error(node, what + ": '" + key + "' is required");
+  };
+
+  bool has_source = false;
+  check.Map(
+      root, "the config",
+      {
+          {"source",
+           [&](const YAML::Node&, const YAML::Node& v) {
+             has_source = true;
+             bool has_repo = false;
+             if (!check.Map(
+                     v, "source",
+                     {
+                         {"repo",
+                          [&](const YAML::Node&, const YAML::Node& r) {
+                            has_repo = true;
+                            if (auto s = check.String(r, "source.repo")) cfg.source.repo = *s;
+                          }},
+                         {"branch",
+                          [&](const YAML::Node&, const YAML::Node& b) {
+                            auto s = check.String(b, "source.branch");
+                            if (!s) return;
+                            if (s->rfind("refs/", 0) == 0 || s->find("..") != std::string::npos ||
+                                s->find_first_of(" ~^:?*[\\") != std::string::npos) {
+                              check.Error(b, "source.branch: '" + *s +
+                                                 "' is not a branch name (write e.g. main)");
+                              return;
+                            }
+                            cfg.source.branch = *s;
+                          }},
+                         {"path",
+                          [&](const YAML::Node&, const YAML::Node& p) {
+                            if (auto s = check.String(p, "source.path")) cfg.source.path = *s;
+                          }},
+                         {"interval",
+                          [&](const YAML::Node&, const YAML::Node& i) {
+                            auto s = check.String(i, "source.interval");
+                            if (!s) return;
+                            auto d = ParseDuration(*s);
+                            if (!d) {
+                              check.Error(i, "source.interval: '" + *s +
+                                                 "' is not a duration (write e.g. 30s, 1m, 1h)");
+                            } else if (*d < std::chrono::seconds(1)) {
+                              check.Error(i, "source.interval must be at least 1s");
+                            } else {
+                              cfg.source.interval = *d;
+                            }
+                          }},
+                     })) {
+               return;
+             }
+             if (!has_repo) check.Error(v, "source: 'repo' is required");
+           }},
+          {"connections",
+           [&](const YAML::Node&, const YAML::Node& v) {
+             if (!v.IsSequence() || v.size() == 0) {
+               check.Error(v, "connections must be a non-empty list of libvirt URIs");
+               return;
+             }
+             cfg.connections.clear();
+             std::set<std::string> seen;
+             for (const auto& c : v) {
+               auto s = check.String(c, "a connection");
+               if (!s) continue;
+               if (!seen.insert(*s).second) {
+                 check.Error(c, "duplicate connection '" + *s + "'");
+                 continue;
+               }
+               cfg.connections.push_back(*s);
+             }
+           }},
+          {"stateDir",
+           [&](const YAML::Node&, const YAML::Node& v) {
+             auto s = check.String(v, "stateDir");
+             if (!s) return;
+             if ((*s)[0] != '/') {
+               check.Error(v, "stateDir must be an absolute path");
+               return;
+             }
+             cfg.state_dir = *s;
+           }},
+          {"listen",
+           [&](const YAML::Node&, const YAML::Node& v) {
+             auto s = check.String(v, "listen");
+             if (!s) return;
+             if (!ParseListen(*s, &cfg.listen_host, &cfg.listen_port)) {
+               check.Error(v, "listen: '" + *s + "' is not HOST:PORT (e.g. 127.0.0.1:9420)");
+             }
+           }},
+          {"webhooks",
+           [&](const YAML::Node&, const YAML::Node& v) {
+             check.Map(v, "webhooks",
+                       {
+                           {"github",
+                            [&](const YAML::Node&, const YAML::Node& g) {
+                              secret_block(g, "webhooks.github", "secretFile", &cfg.github_secret);
+                            }},
+                           {"gitlab",
+                            [&](const YAML::Node&, const YAML::Node& g) {
+                              secret_block(g, "webhooks.gitlab", "tokenFile", &cfg.gitlab_token);
+                            }},
+                           {"generic",
+                            [&](const YAML::Node&, const YAML::Node& g) {
+                              secret_block(g, "webhooks.generic", "secretFile",
+                                           &cfg.generic_secret);
+                            }},
+                       });
+           }},
+          {"api",
+           [&](const YAML::Node&, const YAML::Node& v) {
+             secret_block(v, "api", "tokenFile", &cfg.api_token);
+           }},
+      });
+  if (root.IsMap() && !has_source) check.Error(root, "'source' is required");
+
+  result.diagnostics = check.Take();
+  if (result.diagnostics.empty()) result.config = std::move(cfg);
+  return result;
+}
+
+ServeConfigResult LoadServeConfig(const std::string& path) {
+  auto text = ReadFile(path, kMaxConfigBytes);
+  if (!text.ok()) {
+    ServeConfigResult r;
+    specs::Diagnostic d;
+    d.pos.file = path;
+    d.message = text.status().message();
+    r.diagnostics.push_back(std::move(d));
+    return r;
+  }
+  return ParseServeConfig(*text, path);
+}
+
+}  // namespace gitdisc::serve

@@ -1,0 +1,88 @@
+// The configuration of `gitdisc serve` (DESIGN.md §8, docs/daemon.md): which
+// branch to follow, which libvirt connections to manage, where to keep state,
+// where to listen, and the secrets of the webhooks and the API.
+//
+// ParseServeConfig validates the whole file and reports every problem as a
+// located diagnostic ("FILE:LINE:COLUMN: error: MESSAGE"), like spec errors;
+// unknown keys are errors so a typo never silently disables a webhook.
+//
+// Secrets come only from files named in the config. A secret file that other
+// users may read (mode & 007) is refused. A Secret's value never reaches a
+// log, a status document or an error message: Secret has no stream operator
+// and diagnostics name only the file.
+//
+// Values; parsing is thread-compatible (touches only the files it names).
+#ifndef GITDISC_SERVE_SERVE_CONFIG_H_
+#define GITDISC_SERVE_SERVE_CONFIG_H_
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "specs/spec_types.h"
+
+namespace gitdisc::serve {
+
+// A secret read from a file. Reveal() is the only way to the bytes; callers
+// use it for HMAC keys and constant-time comparisons, nothing else.
+class Secret {
+ public:
+  Secret() = default;
+  Secret(std::string value, std::string file) : value_(std::move(value)), file_(std::move(file)) {}
+  std::string_view Reveal() const { return value_; }
+  // The file it came from: safe to log.
+  const std::string& file() const { return file_; }
+  bool empty() const { return value_.empty(); }
+
+ private:
+  std::string value_;
+  std::string file_;
+};
+
+struct ServeConfig {
+  struct Source {
+    std::string repo;  // a local path or a URL
+    std::string branch = "main";
+    std::string path = ".";  // spec folder inside the repo
+    std::chrono::milliseconds interval{std::chrono::minutes(1)};
+  };
+  Source source;
+  std::vector<std::string> connections{"qemu:///system"};
+  std::string state_dir = "/var/lib/gitdisc";
+  std::string listen_host = "127.0.0.1";
+  int listen_port = 9420;  // 0: any free port (tests)
+
+  // Absent when the provider (or the API token) is not configured: its
+  // endpoint then answers 404.
+  std::optional<Secret> github_secret;
+  std::optional<Secret> gitlab_token;
+  std::optional<Secret> generic_secret;
+  std::optional<Secret> api_token;
+};
+
+struct ServeConfigResult {
+  std::optional<ServeConfig> config;           // set only when diagnostics is empty
+  std::vector<specs::Diagnostic> diagnostics;  // every problem found, in file order
+};
+
+// Parses and validates config text. file_name is used in diagnostics and to
+// resolve relative secret file paths (relative to the config's folder).
+ServeConfigResult ParseServeConfig(std::string_view text, const std::string& file_name);
+
+// Reads and parses a config file; an unreadable file is one diagnostic.
+ServeConfigResult LoadServeConfig(const std::string& path);
+
+// "90s", "5m", "1h", "1h30m", "250ms": a positive duration, or nullopt.
+std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text);
+
+// Reads one secret file: refuses a missing, empty or world-accessible file
+// (mode & 007) and strips one trailing newline ("\n" or "\r\n"), as written by
+// `echo secret > file`. Errors name the file, never its content.
+Result<Secret> ReadSecretFile(const std::string& path);
+
+}  // namespace gitdisc::serve
+
+#endif  // GITDISC_SERVE_SERVE_CONFIG_H_

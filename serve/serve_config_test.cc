@@ -1,0 +1,184 @@
+#include "serve/serve_config.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "base/file_util.h"
+
+namespace gitdisc::serve {
+namespace {
+
+using ::testing::HasSubstr;
+
+class ServeConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/gitdisc-serve-config-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { ASSERT_TRUE(RemoveAll(dir_).ok()); }
+
+  std::string WriteSecret(const std::string& name, const std::string& value, int mode = 0600) {
+    std::string path = dir_ + "/" + name;
+    EXPECT_TRUE(WriteFileAtomic(path, value, mode).ok());
+    EXPECT_EQ(::chmod(path.c_str(), mode), 0);
+    return path;
+  }
+
+  std::vector<std::string> Errors(const ServeConfigResult& r) {
+    std::vector<std::string> out;
+    for (const auto& d : r.diagnostics) out.push_back(d.ToString());
+    return out;
+  }
+
+  std::string dir_;
+};
+
+TEST_F(ServeConfigTest, ParsesTheDocumentedExample) {
+  std::string gh = WriteSecret("github.secret", "It's a Secret to Everybody\n");
+  std::string gl = WriteSecret("gitlab.token", "gl-token");
+  std::string ge = WriteSecret("generic.secret", "generic\r\n");
+  std::string api = WriteSecret("api.token", "api-token", 0640);
+  std::string text =
+      "source: {repo: /srv/fleet.git, branch: prod, path: specs, interval: 1m}\n"
+      "connections: [\"qemu:///system\", \"qemu+ssh://h2/system\"]\n"
+      "stateDir: /var/lib/gitdisc\n"
+      "listen: 127.0.0.1:9420\n"
+      "webhooks:\n"
+      "  github: {secretFile: " +
+      gh +
+      "}\n"
+      "  gitlab: {tokenFile: " +
+      gl +
+      "}\n"
+      "  generic: {secretFile: " +
+      ge +
+      "}\n"
+      "api: {tokenFile: " +
+      api + "}\n";
+  auto r = ParseServeConfig(text, dir_ + "/config.yaml");
+  ASSERT_TRUE(r.config) << ::testing::PrintToString(Errors(r));
+  const ServeConfig& c = *r.config;
+  EXPECT_EQ(c.source.repo, "/srv/fleet.git");
+  EXPECT_EQ(c.source.branch, "prod");
+  EXPECT_EQ(c.source.path, "specs");
+  EXPECT_EQ(c.source.interval, std::chrono::minutes(1));
+  EXPECT_THAT(c.connections, ::testing::ElementsAre("qemu:///system", "qemu+ssh://h2/system"));
+  EXPECT_EQ(c.listen_host, "127.0.0.1");
+  EXPECT_EQ(c.listen_port, 9420);
+  ASSERT_TRUE(c.github_secret);
+  EXPECT_EQ(c.github_secret->Reveal(), "It's a Secret to Everybody");
+  EXPECT_EQ(c.generic_secret->Reveal(), "generic");
+  EXPECT_EQ(c.gitlab_token->Reveal(), "gl-token");
+  EXPECT_EQ(c.api_token->Reveal(), "api-token");
+}
+
+TEST_F(ServeConfigTest, DefaultsApplyWhenOnlyTheRepoIsGiven) {
+  auto r = ParseServeConfig("source: {repo: .}\n", "c.yaml");
+  ASSERT_TRUE(r.config);
+  EXPECT_EQ(r.config->source.branch, "main");
+  EXPECT_EQ(r.config->source.interval, std::chrono::minutes(1));
+  EXPECT_THAT(r.config->connections, ::testing::ElementsAre("qemu:///system"));
+  EXPECT_EQ(r.config->listen_port, 9420);
+  EXPECT_FALSE(r.config->github_secret);
+  EXPECT_FALSE(r.config->api_token);
+}
+
+TEST_F(ServeConfigTest, ReportsEveryProblemWithItsPosition) {
+  std::string text =
+      "source:\n"
+      "  repo: /x\n"
+      "  intervall: 1m\n"     // 3:3 unknown key
+      "listen: nowhere\n"     // 4:9 bad listen
+      "stateDir: relative\n"  // 5:11 not absolute
+      "webhooks:\n"
+      "  gitHub: {secretFile: x}\n";  // 7:3 unknown provider
+  auto r = ParseServeConfig(text, "cfg.yaml");
+  EXPECT_FALSE(r.config);
+  auto e = Errors(r);
+  ASSERT_EQ(e.size(), 4u) << ::testing::PrintToString(e);
+  EXPECT_THAT(e[0], HasSubstr("cfg.yaml:3:3: error: unknown key 'intervall' in source"));
+  EXPECT_THAT(e[1], HasSubstr("cfg.yaml:4:9: error: listen: 'nowhere' is not HOST:PORT"));
+  EXPECT_THAT(e[2], HasSubstr("cfg.yaml:5:11: error: stateDir must be an absolute path"));
+  EXPECT_THAT(e[3], HasSubstr("cfg.yaml:7:3: error: unknown key 'gitHub' in webhooks"));
+}
+
+TEST_F(ServeConfigTest, RejectsBadDurationsAndMissingRepo) {
+  auto r = ParseServeConfig("source: {branch: main, interval: soon}\n", "c.yaml");
+  auto e = Errors(r);
+  ASSERT_EQ(e.size(), 2u) << ::testing::PrintToString(e);
+  EXPECT_THAT(e[0], HasSubstr("c.yaml:1:34: error: source.interval: 'soon' is not a duration"));
+  EXPECT_THAT(e[1], HasSubstr("source: 'repo' is required"));
+}
+
+TEST_F(ServeConfigTest, ReportsInvalidYamlWithPosition) {
+  auto r = ParseServeConfig("source: {repo: [\n", "c.yaml");
+  ASSERT_EQ(r.diagnostics.size(), 1u);
+  EXPECT_THAT(r.diagnostics[0].ToString(), HasSubstr("c.yaml:2:1: error: invalid YAML"));
+}
+
+TEST_F(ServeConfigTest, RefusesWorldReadableSecretWithoutQuotingIt) {
+  std::string gh = WriteSecret("github.secret", "hunter2-top-secret", 0644);
+  auto r = ParseServeConfig("source: {repo: .}\nwebhooks: {github: {secretFile: " + gh + "}}\n",
+                            dir_ + "/c.yaml");
+  EXPECT_FALSE(r.config);
+  auto e = Errors(r);
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_THAT(e[0], HasSubstr("is accessible to other users (mode 0644)"));
+  EXPECT_THAT(e[0], HasSubstr(gh));
+  EXPECT_THAT(e[0], ::testing::Not(HasSubstr("hunter2")));
+}
+
+TEST_F(ServeConfigTest, ResolvesSecretPathsRelativeToTheConfig) {
+  WriteSecret("api.token", "tok");
+  auto r = ParseServeConfig("source: {repo: .}\napi: {tokenFile: api.token}\n", dir_ + "/c.yaml");
+  ASSERT_TRUE(r.config) << ::testing::PrintToString(Errors(r));
+  EXPECT_EQ(r.config->api_token->Reveal(), "tok");
+  EXPECT_EQ(r.config->api_token->file(), dir_ + "/api.token");
+}
+
+TEST_F(ServeConfigTest, MissingAndEmptySecretFilesAreErrors) {
+  WriteSecret("empty", "\n");
+  auto r = ParseServeConfig(
+      "source: {repo: .}\napi: {tokenFile: nope}\nwebhooks: {gitlab: {tokenFile: empty}}\n",
+      dir_ + "/c.yaml");
+  auto e = Errors(r);
+  ASSERT_EQ(e.size(), 2u) << ::testing::PrintToString(e);
+  EXPECT_THAT(e[0], HasSubstr("c.yaml:2:18: error: secret file " + dir_ + "/nope"));
+  EXPECT_THAT(e[1], HasSubstr("is empty"));
+}
+
+TEST_F(ServeConfigTest, DuplicateKeysAndConnectionsAreErrors) {
+  auto r = ParseServeConfig("source: {repo: .}\nsource: {repo: ..}\nconnections: [a, a]\n", "c");
+  auto e = Errors(r);
+  ASSERT_EQ(e.size(), 2u) << ::testing::PrintToString(e);
+  EXPECT_THAT(e[0], HasSubstr("duplicate key 'source'"));
+  EXPECT_THAT(e[1], HasSubstr("duplicate connection 'a'"));
+}
+
+TEST(ParseDuration, AcceptsUnitsAndCompounds) {
+  EXPECT_EQ(ParseDuration("90s"), std::chrono::seconds(90));
+  EXPECT_EQ(ParseDuration("1m"), std::chrono::minutes(1));
+  EXPECT_EQ(ParseDuration("1h30m"), std::chrono::minutes(90));
+  EXPECT_EQ(ParseDuration("250ms"), std::chrono::milliseconds(250));
+  EXPECT_FALSE(ParseDuration(""));
+  EXPECT_FALSE(ParseDuration("1"));
+  EXPECT_FALSE(ParseDuration("0s"));
+  EXPECT_FALSE(ParseDuration("1d"));
+  EXPECT_FALSE(ParseDuration("-1s"));
+}
+
+TEST(ParseListen, AcceptsPortZeroAndBracketedIpv6) {
+  auto r = ParseServeConfig("source: {repo: .}\nlisten: \"[::1]:0\"\n", "c");
+  ASSERT_TRUE(r.config);
+  EXPECT_EQ(r.config->listen_host, "::1");
+  EXPECT_EQ(r.config->listen_port, 0);
+}
+
+}  // namespace
+}  // namespace gitdisc::serve
