@@ -42,6 +42,14 @@ int RunCli(int argc, const char* const* argv, Io io) {
   app.add_option("--state-dir", global.state_dir,
                  "state folder (default /var/lib/gitdisc, or $XDG_STATE_HOME/gitdisc)");
   app.add_flag("-v,--verbose", global.verbose, "say more");
+  app.add_option("--allowed-signers", global.allowed_signers,
+                 "only commits signed by these SSH keys (git's allowed_signers format) count");
+  app.add_option("--gpg-keyring", global.gpg_keyring,
+                 "only commits signed by these OpenPGP keys (gpg --export) count");
+  app.add_option("--verify-mode", global.verify_mode,
+                 "with --allowed-signers/--gpg-keyring: the tip must be signed (tip, default), "
+                 "or every commit since the last verified one (all)")
+      ->check(CLI::IsMember({"tip", "all"}));
   app.set_version_flag("--version", std::string("gitdisc ") + GITDISC_VERSION);
 
   std::function<int()> action;

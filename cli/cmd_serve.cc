@@ -17,6 +17,7 @@
 #include "cli/fleet_session.h"
 #include "serve/http_server.h"
 #include "serve/metrics.h"
+#include "serve/notifications.h"
 #include "serve/serve_config.h"
 
 namespace gitdisc::cli {
@@ -59,6 +60,15 @@ int RunServe(const std::string& config_path, const std::string& log_format, int 
                                     {"repo", config.source.repo},
                                     {"branch", config.source.branch},
                                     {"state_dir", config.state_dir}});
+  if (config.notify.github_status) {
+    secrets_in_use.emplace_back("githubStatus", config.notify.github_status->token.file());
+  }
+  if (config.notify.gitlab_status) {
+    secrets_in_use.emplace_back("gitlabStatus", config.notify.gitlab_status->token.file());
+  }
+  for (const auto& t : config.notify.webhooks) {
+    secrets_in_use.emplace_back("alert webhook", t.secret.file());
+  }
   for (const auto& [name, file] : secrets_in_use) {
     log.Info("secret loaded", {{"for", name}, {"file", file}});
   }
@@ -78,6 +88,10 @@ int RunServe(const std::string& config_path, const std::string& log_format, int 
   session_options.path = config.source.path == "." ? "" : config.source.path;
   session_options.connect = config.connections;
   session_options.state_dir = config.state_dir;
+  session_options.allowed_signers = config.source.verify.allowed_signers_file;
+  session_options.gpg_keyring = config.source.verify.gpg_keyring_file;
+  session_options.verify_mode = specs::VerifyModeName(config.source.verify.mode);
+  session_options.pull_requests = config.source.pull_requests;
   serve::MetricsRegistry registry;
   serve::GitdiscMetrics metrics(&registry);
   reconciler::ControllerOptions controller_options;
@@ -107,16 +121,32 @@ int RunServe(const std::string& config_path, const std::string& log_format, int 
   // Owned until exit; leaked on a grace timeout (see Daemon::Run).
   auto* controller = new SessionController(std::move(session).value());
 
-  serve::HttpServer http(serve::HttpServerOptions::FromConfig(config), controller->api(), &registry,
-                         &metrics, &log);
+  // Commit statuses, previews and alerts: a watcher and an outbox of their
+  // own, reading the controller, never holding it up.
+  serve::HttplibPoster poster;
+  serve::Notifications notifications({}, config.notify, config.source.repo, controller->api(),
+                                     &poster, &metrics, &log);
+  serve::HttpServerOptions http_options = serve::HttpServerOptions::FromConfig(config);
+  if (config.notify.github_status || config.notify.gitlab_status) {
+    http_options.previews = &notifications;
+  }
+  serve::HttpServer http(http_options, controller->api(), &registry, &metrics, &log);
   serve::DaemonOptions daemon_options;
   daemon_options.poll_interval = config.source.interval;
   daemon_options.shutdown_grace = std::chrono::seconds(grace_seconds);
   serve::Daemon daemon(daemon_options, controller, &http, &log);
   if (Status st = daemon.Start(); !st.ok()) {
     log.Error("cannot start", {{"error", st.message()}});
+    notifications.Stop();
     delete controller;
     return kExitError;
+  }
+  notifications.Start();
+  if (!config.notify.empty()) {
+    log.Info("notifications on",
+             {{"github_status", config.notify.github_status ? "yes" : "no"},
+              {"gitlab_status", config.notify.gitlab_status ? "yes" : "no"},
+              {"alert_webhooks", std::to_string(config.notify.webhooks.size())}});
   }
 
   std::thread waiter([&daemon, &signals, &log] {
@@ -133,6 +163,7 @@ int RunServe(const std::string& config_path, const std::string& log_format, int 
     std::_Exit(kExitOk);
   }
   waiter.join();
+  notifications.Stop();
   delete controller;
   log.Info("bye");
   return kExitOk;

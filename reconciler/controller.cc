@@ -698,7 +698,7 @@ void Controller::WriteStatusLocked(const Plan& plan, const FleetView& view) {
   fs.source = source_status_;
   fs.counters = counters_;
   if (auto b = cache_->TotalBytes(); b.ok()) fs.iso_cache_bytes = *b;
-  fs.events = events_.Snapshot();
+  fs.events = events_.Snapshot(&fs.events_total);
   status_ = std::move(fs);
   ready_ = true;
 }
@@ -743,7 +743,7 @@ Result<PassResult> Controller::RunUntilConverged(std::chrono::steady_clock::time
 FleetStatus Controller::Status() const {
   std::lock_guard<std::mutex> l(mu_);
   FleetStatus s = status_;
-  s.events = events_.Snapshot();
+  s.events = events_.Snapshot(&s.events_total);
   return s;
 }
 

@@ -245,6 +245,7 @@ nlohmann::json ToJson(const FleetStatus& s) {
       {"vms", std::move(vms)},
       {"sets", std::move(sets)},
       {"events", std::move(events)},
+      {"eventsTotal", s.events_total},
       {"counters",
        {{"reconcilesTotal", s.counters.reconciles_total},
         {"reconcileErrorsTotal", s.counters.reconcile_errors_total},
@@ -269,6 +270,7 @@ Result<FleetStatus> FleetStatusFromJson(const nlohmann::json& j) {
   FleetStatus s;
   top.Get("generated", &s.generated_unix);
   top.Get("isoCacheBytes", &s.iso_cache_bytes);
+  top.Get("eventsTotal", &s.events_total);
   GITDISC_RETURN_IF_ERROR(top.st);
   if (auto it = j.find("source"); it != j.end() && it->is_object()) {
     Reader r{*it, "status.source", {}};
@@ -331,11 +333,13 @@ Result<FleetStatus> FleetStatusFromJson(const nlohmann::json& j) {
 void EventLog::Add(Event e) {
   std::lock_guard<std::mutex> l(mu_);
   events_.push_back(std::move(e));
+  ++added_;
   while (events_.size() > capacity_) events_.pop_front();
 }
 
-std::vector<Event> EventLog::Snapshot() const {
+std::vector<Event> EventLog::Snapshot(uint64_t* added_total) const {
   std::lock_guard<std::mutex> l(mu_);
+  if (added_total != nullptr) *added_total = added_;
   return {events_.begin(), events_.end()};
 }
 

@@ -2,8 +2,9 @@
 // cpp-httplib — webhooks, health, metrics, the JSON API and the status page.
 //
 // It only authenticates, reads and enqueues: webhooks and POST
-// /api/v1/reconcile call ControllerApi::NotifySourceChanged / EnqueueAll and
-// answer before any work is done. Reads (status, page, metrics) take a copy
+// /api/v1/reconcile call ControllerApi::NotifySourceChanged / EnqueueAll (or
+// PreviewSink::RequestPreview for a pull request) and answer before any work
+// is done. Reads (status, page, metrics) take a copy
 // of the controller's FleetStatus. Secrets are compared in constant time,
 // never logged and never echoed; 401s carry no detail.
 //
@@ -23,6 +24,7 @@
 #include "serve/daemon_log.h"
 #include "serve/delivery_dedup.h"
 #include "serve/metrics.h"
+#include "serve/previews.h"
 #include "serve/serve_config.h"
 #include "serve/webhooks.h"
 
@@ -34,6 +36,9 @@ struct HttpServerOptions {
   std::string branch = "main";
   WebhookSecrets webhooks;
   std::optional<Secret> api_token;  // absent: POST /api/v1/reconcile answers 404
+  // Where pull/merge request webhooks go (serve/previews.h); null: such
+  // webhooks are answered "ignored" (previews are not configured).
+  PreviewSink* previews = nullptr;
   size_t max_body = kMaxWebhookBody;
   int threads = 8;
 

@@ -198,7 +198,11 @@ GitdiscMetrics::GitdiscMetrics(MetricsRegistry* r)
       reconcile_errors(r->AddCounter("gitdisc_reconcile_errors_total",
                                      "Reconcile passes that ended in an error.")),
       http_requests(r->AddCounter("gitdisc_http_requests_total",
-                                  "HTTP requests served, by status code.", {"code"})) {}
+                                  "HTTP requests served, by status code.", {"code"})),
+      notify_requests(r->AddCounter(
+          "gitdisc_notify_requests_total",
+          "Commit statuses and alerts sent, by target and result (ok, retry, failed, dropped).",
+          {"target", "result"})) {}
 
 void GitdiscMetrics::SetSourceRevision(const std::string& revision) const {
   // Clear + Set is not atomic for a concurrent scrape; a scrape in between

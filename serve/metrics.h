@@ -115,6 +115,7 @@ struct GitdiscMetrics {
   Counter reconciles;            // gitdisc_reconciles_total
   Counter reconcile_errors;      // gitdisc_reconcile_errors_total
   Counter http_requests;         // gitdisc_http_requests_total{code}
+  Counter notify_requests;       // gitdisc_notify_requests_total{target,result}
 
   // Publishes exactly one revision series (replacing the previous one).
   void SetSourceRevision(const std::string& revision) const;

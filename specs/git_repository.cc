@@ -13,6 +13,7 @@
 #include <random>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "base/file_util.h"
 #include "base/sha256.h"
@@ -41,6 +42,8 @@ namespace {
 constexpr const char* kRemoteName = "origin";
 constexpr const char* kHeadsSpec = "+refs/heads/*:refs/heads/*";
 constexpr const char* kTagsSpec = "+refs/tags/*:refs/tags/*";
+constexpr const char* kGithubPullSpec = "+refs/pull/*/head:refs/pull/*/head";
+constexpr const char* kGitlabMergeSpec = "+refs/merge-requests/*/head:refs/merge-requests/*/head";
 
 bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
@@ -301,10 +304,18 @@ Status FetchInto(git_repository* repo, const std::string& url, const GitOpenOpti
   fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_ALL;
   fo.update_fetchhead = 0;
   fo.proxy_opts.type = GIT_PROXY_AUTO;
+  // The refspecs are given on every fetch (not only stored in the mirror's
+  // config), so turning pull request heads on or off applies to old mirrors.
+  std::vector<const char*> specs = {kHeadsSpec, kTagsSpec};
+  if (options.pull_requests) {
+    specs.push_back(kGithubPullSpec);
+    specs.push_back(kGitlabMergeSpec);
+  }
+  git_strarray refspecs = {const_cast<char**>(specs.data()), specs.size()};
   bool watchdog_fired = false;
   {
     FetchWatchdog watchdog(ctx.deadline);
-    rc = git_remote_fetch(remote.get(), nullptr, &fo, "gitdisc: fetch");
+    rc = git_remote_fetch(remote.get(), &refspecs, &fo, "gitdisc: fetch");
     watchdog_fired = watchdog.fired();
   }
   if (rc != 0) {

@@ -6,7 +6,8 @@
 //   - a remote URL: file://, http(s)://, ssh://, git:// or scp-style
 //     (user@host:path). A remote is kept as a bare mirror under
 //     STATE/mirrors/<first 16 hex digits of sha256(URL)> whose refs/heads and
-//     refs/tags follow the remote's (forced updates, pruned), and whose HEAD
+//     refs/tags (and, when asked, pull request heads) follow the remote's
+//     (forced updates, pruned), and whose HEAD
 //     names the remote's default branch. A fetch has a deadline (checked in
 //     libgit2's progress callbacks, since libgit2 1.5 has no network timeout
 //     option, and enforced on a call blocked on the network by interrupting
@@ -56,6 +57,9 @@ struct GitOpenOptions {
   std::chrono::seconds fetch_timeout{120};
   // false: use an existing mirror as it is (kNotFound when there is none).
   bool fetch = true;
+  // Mirrors also fetch pull request heads: refs/pull/*/head (GitHub) and
+  // refs/merge-requests/*/head (GitLab), kept under the same names.
+  bool pull_requests = false;
   GitCredentials credentials;
 };
 

@@ -120,6 +120,7 @@ Result<std::unique_ptr<Source>> Source::Open(const GitLibrary& lib, SourceOption
   go.state_dir = options.state_dir;
   go.fetch_timeout = options.fetch_timeout;
   go.fetch = options.fetch_on_open;
+  go.pull_requests = options.pull_requests;
   go.credentials = options.credentials;
   std::unique_ptr<SignaturePolicy> signatures;
   if (options.verify.enabled()) {

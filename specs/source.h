@@ -53,6 +53,7 @@ struct SourceOptions {
   std::string state_dir;   // STATE: mirrors/, digests/, artifacts/
   std::chrono::seconds fetch_timeout{120};
   bool fetch_on_open = true;  // remotes: fetch once in Open
+  bool pull_requests = false;  // remotes: also fetch pull/merge request heads (previews)
   int max_walkback = 50;      // commits examined for the newest valid revision
   PayloadLimits payload_limits;
   ArtifactLimits artifact_limits;
