@@ -31,16 +31,25 @@ std::string PreviewSummary(const json& plan) {
   // verb → payload → VMs; verbs in a fixed order.
   static const std::vector<std::string> kVerbs = {"install", "upgrade", "retry", "uninstall"};
   std::map<std::string, std::map<std::string, int>> counts;
-  int in_sync = 0, blocked = 0, selected = 0;
+  std::map<std::string, int> blocked;         // condition → VMs
+  std::map<std::string, bool> pending_there;  // payloads the blocked VMs still lack
+  int in_sync = 0, selected = 0;
   const json& vms = plan.contains("vms") && plan["vms"].is_array() ? plan["vms"] : json::array();
   for (const json& vm : vms) {
     std::string action = StringOr(vm, "action");
     if (action == "skip") continue;
     ++selected;
-    if (action == "blocked") ++blocked;
     if (action == "in-sync") ++in_sync;
     if (action == "install" || action == "upgrade" || action == "retry") {
       for (const std::string& p : Names(vm, "apply")) ++counts[action][p];
+    }
+    if (action == "blocked") {
+      ++blocked[StringOr(vm, "condition")];
+      for (const json& p : vm.value("payloads", json::array())) {
+        if (p.is_object() && p.value("state", "") != "applied") {
+          pending_there[p.value("name", "")] = true;
+        }
+      }
     }
     for (const std::string& p : Names(vm, "uninstall")) ++counts["uninstall"][p];
   }
@@ -57,11 +66,23 @@ std::string PreviewSummary(const json& plan) {
              (out.empty() ? (n == 1 ? " VM" : " VMs") : "");
     }
   }
-  if (out.empty()) {
-    out = "no change: " + std::to_string(in_sync) + (in_sync == 1 ? " VM" : " VMs") + " in sync";
+  int nblocked = 0;
+  std::string why;
+  for (const auto& [cond, n] : blocked) {
+    nblocked += n;
+    why += (why.empty() ? "" : ", ") + cond + (blocked.size() > 1 ? " " + std::to_string(n) : "");
   }
-  if (blocked > 0) out += "; " + std::to_string(blocked) + (blocked == 1 ? " VM" : " VMs") +
-                          " blocked";
+  if (out.empty()) {
+    out = nblocked == 0 ? "no change: " + std::to_string(in_sync) +
+                              (in_sync == 1 ? " VM" : " VMs") + " in sync"
+                        : "nothing to do now";
+  }
+  if (nblocked > 0) {
+    std::string pending;
+    for (const auto& [name, unused] : pending_there) pending += (pending.empty() ? "" : "+") + name;
+    out += "; " + std::to_string(nblocked) + (nblocked == 1 ? " VM" : " VMs") + " blocked (" +
+           why + ")" + (pending.empty() ? "" : ", pending there: " + pending);
+  }
   if (selected == 0) out = "no VM selected";
   return out;
 }

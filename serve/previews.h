@@ -45,8 +45,8 @@ class PreviewSink {
 };
 
 // One line for a commit status from a plan (PlanToJson's JSON):
-// "would install motd+pg on 12 VMs, upgrade nginx on 3; 1 VM blocked", or
-// "no change: 12 VMs in sync".
+// "would install motd+pg on 12 VMs, upgrade nginx on 3; 1 VM blocked
+// (AgentUnavailable), pending there: motd", or "no change: 12 VMs in sync".
 std::string PreviewSummary(const nlohmann::json& plan);
 
 struct PreviewOptions {

@@ -23,9 +23,17 @@ TEST(PreviewSummary, CountsVmsPerVerbAndPayload) {
   json plan = {{"vms", json::array()}};
   for (int i = 0; i < 12; ++i) plan["vms"].push_back(Vm("web-" + std::to_string(i), "install", {"motd", "nginx"}));
   for (int i = 0; i < 3; ++i) plan["vms"].push_back(Vm("db-" + std::to_string(i), "upgrade", {"pg"}));
-  plan["vms"].push_back(Vm("edge-1", "blocked"));
+  json edge = Vm("edge-1", "blocked");
+  edge["condition"] = "AgentUnavailable";
+  edge["payloads"] = {{{"name", "motd"}, {"state", "pending"}}, {{"name", "ca"}, {"state", "applied"}}};
+  plan["vms"].push_back(edge);
   plan["vms"].push_back(Vm("other", "skip"));
-  EXPECT_EQ(PreviewSummary(plan), "would install motd+nginx on 12 VMs, upgrade pg on 3; 1 VM blocked");
+  EXPECT_EQ(PreviewSummary(plan),
+            "would install motd+nginx on 12 VMs, upgrade pg on 3; 1 VM blocked (AgentUnavailable), "
+            "pending there: motd");
+  json only_blocked = {{"vms", {edge}}};
+  EXPECT_EQ(PreviewSummary(only_blocked),
+            "nothing to do now; 1 VM blocked (AgentUnavailable), pending there: motd");
 }
 
 TEST(PreviewSummary, SaysWhenNothingChanges) {
