@@ -1,21 +1,12 @@
 #include "serve/alerts.h"
 
 #include <algorithm>
-#include <array>
 #include <nlohmann/json.hpp>
 
 #include "serve/webhooks.h"
 
 namespace gitdisc::serve {
 namespace {
-
-constexpr std::array<std::string_view, 21> kEvents = {
-    "AgentUnavailable", "ApplyFailed", "ApplySucceeded",      "Conflict",   "Converged",
-    "Drifted",          "DriveBusy",   "Error",               "Failed",     "FirstInsert",
-    "Halted",           "PassFailed",  "PinsUnreadable",      "Progressing", "Ready",
-    "SignatureUnverified", "SourceChanged", "SpecInvalid",    "StepFailed", "Suspended",
-    "EventsUnavailable",
-};
 
 std::string Short(const std::string& rev) { return rev.substr(0, 12); }
 
@@ -28,18 +19,6 @@ std::string Origin(const std::string& url) {
 }
 
 }  // namespace
-
-bool IsAlertEvent(std::string_view name) {
-  return std::find(kEvents.begin(), kEvents.end(), name) != kEvents.end();
-}
-
-std::string AlertEventList() {
-  std::vector<std::string_view> sorted(kEvents.begin(), kEvents.end());
-  std::sort(sorted.begin(), sorted.end());
-  std::string out;
-  for (std::string_view n : sorted) out += (out.empty() ? "" : ", ") + std::string(n);
-  return out;
-}
 
 std::vector<Alert> AlertTracker::Update(const reconciler::FleetStatus& status) {
   std::vector<Alert> out;

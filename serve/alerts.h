@@ -21,14 +21,11 @@
 #include <vector>
 
 #include "reconciler/fleet_status.h"
+#include "serve/alert_events.h"
 #include "serve/notifier.h"
 #include "serve/serve_config.h"
 
 namespace gitdisc::serve {
-
-bool IsAlertEvent(std::string_view name);
-// The known names, comma-separated (for config errors).
-std::string AlertEventList();
 
 struct Alert {
   std::string event;  // the reason, e.g. "ApplyFailed"

@@ -13,7 +13,7 @@
 #include <set>
 
 #include "base/file_util.h"
-#include "serve/alerts.h"
+#include "serve/alert_events.h"
 #include "specs/allowed_signers.h"
 
 namespace gitdisc::serve {

@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "base/status.h"
-#include "specs/signature_policy.h"
+#include "specs/verify_options.h"
 #include "specs/spec_types.h"
 
 namespace gitdisc::serve {

@@ -43,15 +43,6 @@ std::vector<std::string> ReadAnchors(const std::string& file) {
 
 }  // namespace
 
-Result<VerifyMode> ParseVerifyMode(std::string_view text) {
-  if (text == "tip") return VerifyMode::kTip;
-  if (text == "all") return VerifyMode::kAll;
-  return Status::Invalid("verification mode must be 'tip' or 'all', not '" + std::string(text) +
-                         "'");
-}
-
-const char* VerifyModeName(VerifyMode mode) { return mode == VerifyMode::kAll ? "all" : "tip"; }
-
 SignaturePolicy::SignaturePolicy(VerifyOptions options) : options_(std::move(options)) {}
 SignaturePolicy::~SignaturePolicy() = default;
 

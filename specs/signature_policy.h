@@ -32,21 +32,9 @@
 #include "base/status.h"
 #include "specs/git_repository.h"
 #include "specs/signature_verdict.h"
+#include "specs/verify_options.h"
 
 namespace gitdisc::specs {
-
-enum class VerifyMode { kTip, kAll };
-
-// "tip" or "all"; kInvalid otherwise.
-Result<VerifyMode> ParseVerifyMode(std::string_view text);
-const char* VerifyModeName(VerifyMode mode);
-
-struct VerifyOptions {
-  std::string allowed_signers_file;  // SSH: git's allowed_signers format
-  std::string gpg_keyring_file;      // OpenPGP: public keys (gpg --export)
-  VerifyMode mode = VerifyMode::kTip;
-  bool enabled() const { return !allowed_signers_file.empty() || !gpg_keyring_file.empty(); }
-};
 
 class SshSignatureVerifier;
 class GpgSignatureVerifier;
