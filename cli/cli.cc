@@ -18,6 +18,44 @@ std::string GlobalOptions::StateDir() const {
   return std::string(home && *home ? home : "/tmp") + "/.local/state/gitdisc";
 }
 
+namespace {
+
+void AddGlobalOptions(CLI::App* app, GlobalOptions* g) {
+  const char* group = "Global options (before or after the command)";
+  app->add_option("--repo", g->repo, "Git repository: a local path or a URL (default: .)")
+      ->group(group);
+  app->add_option("--branch", g->branch, "branch to follow (default: the remote's HEAD)")
+      ->group(group);
+  app->add_option("--rev", g->rev, "revision to read (default: the branch tip)")->group(group);
+  app->add_option("--path", g->path, "folder of the specs inside the repo (default: root)")
+      ->group(group);
+  app->add_option("--connect", g->connect,
+                  "hypervisor connection URI, repeatable: a libvirt URI such as\n"
+                  "qemu:///system or qemu+ssh://host/system (default for reconcile,\n"
+                  "status and label: $LIBVIRT_DEFAULT_URI, else qemu:///system)")
+      ->group(group);
+  app->add_option("-o,--output", g->output, "output format: text (default) or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->group(group);
+  app->add_option("--state-dir", g->state_dir,
+                  "state folder (default /var/lib/gitdisc, or $XDG_STATE_HOME/gitdisc)")
+      ->group(group);
+  app->add_flag("-v,--verbose", g->verbose, "say more")->group(group);
+  app->add_option("--allowed-signers", g->allowed_signers,
+                  "only commits signed by these SSH keys (git's allowed_signers format) count")
+      ->group(group);
+  app->add_option("--gpg-keyring", g->gpg_keyring,
+                  "only commits signed by these OpenPGP keys (gpg --export) count")
+      ->group(group);
+  app->add_option("--verify-mode", g->verify_mode,
+                  "with --allowed-signers/--gpg-keyring: the commit to apply must be signed\n"
+                  "(tip, default), or every commit since the last verified one (all)")
+      ->check(CLI::IsMember({"tip", "all"}))
+      ->group(group);
+}
+
+}  // namespace
+
 int RunCli(int argc, const char* const* argv, Io io) {
   CLI::App app{
       "gitdisc keeps the software inside virtual machines in the state a Git repository\n"
@@ -31,30 +69,15 @@ int RunCli(int argc, const char* const* argv, Io io) {
       "converged), 2 could not run. Run 'gitdisc COMMAND --help' for a command's options.");
 
   GlobalOptions global;
-  app.add_option("--repo", global.repo, "Git repository: a local path or a URL (default: .)");
-  app.add_option("--branch", global.branch, "branch to follow (default: the remote's HEAD)");
-  app.add_option("--rev", global.rev, "revision to read (default: the branch tip)");
-  app.add_option("--path", global.path, "folder of the specs inside the repo (default: root)");
-  app.add_option("--connect", global.connect,
-                 "libvirt URI, repeatable (default for fleet commands: qemu:///system)");
-  app.add_option("-o,--output", global.output, "output format: text (default) or json")
-      ->check(CLI::IsMember({"text", "json"}));
-  app.add_option("--state-dir", global.state_dir,
-                 "state folder (default /var/lib/gitdisc, or $XDG_STATE_HOME/gitdisc)");
-  app.add_flag("-v,--verbose", global.verbose, "say more");
-  app.add_option("--allowed-signers", global.allowed_signers,
-                 "only commits signed by these SSH keys (git's allowed_signers format) count");
-  app.add_option("--gpg-keyring", global.gpg_keyring,
-                 "only commits signed by these OpenPGP keys (gpg --export) count");
-  app.add_option("--verify-mode", global.verify_mode,
-                 "with --allowed-signers/--gpg-keyring: the tip must be signed (tip, default), "
-                 "or every commit since the last verified one (all)")
-      ->check(CLI::IsMember({"tip", "all"}));
+  AddGlobalOptions(&app, &global);
   app.set_version_flag("--version", std::string("gitdisc ") + GITDISC_VERSION);
 
   std::function<int()> action;
   for (const Command& cmd : Commands()) {
     CLI::App* sub = app.add_subcommand(cmd.name, cmd.summary);
+    // The same options again on every subcommand, so that `gitdisc COMMAND
+    // --help` shows them and they may follow the command name.
+    AddGlobalOptions(sub, &global);
     auto run = cmd.setup(sub, &global, &io);
     sub->final_callback([&action, run] { action = run; });
   }

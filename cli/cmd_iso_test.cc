@@ -9,24 +9,14 @@
 
 #include "base/file_util.h"
 #include "iso/iso_reader.h"
-#include "cli/cli.h"
+#include "cli/cli_run_for_test.h"
 
 namespace gitdisc::cli {
 namespace {
 
-struct Ran {
-  int rc;
-  std::string out, err;
-};
+using Ran = CliRun;
 
-Ran Cli(std::vector<std::string> args, bool tty = false) {
-  args.insert(args.begin(), "gitdisc");
-  std::vector<const char*> argv;
-  for (const auto& a : args) argv.push_back(a.c_str());
-  std::ostringstream out, err;
-  int rc = RunCli(static_cast<int>(argv.size()), argv.data(), Io{out, err, tty});
-  return {rc, out.str(), err.str()};
-}
+Ran Cli(const std::vector<std::string>& args, bool tty = false) { return RunCliForTest(args, tty); }
 
 class IsoCli : public ::testing::Test {
  protected:
@@ -46,13 +36,13 @@ class IsoCli : public ::testing::Test {
 TEST_F(IsoCli, BuildPrintsDigestAndVerifyPasses) {
   Ran b = Cli({"iso", "build", dir_ + "/motd", dir_ + "/tools", "-o", dir_ + "/out.iso", "--label",
                "demo"});
-  ASSERT_EQ(b.rc, 0) << b.err;
+  ASSERT_EQ(b.code, 0) << b.err;
   ASSERT_EQ(b.out.size(), 65u) << b.out;  // 64 hex digits and a newline
   std::string digest = b.out.substr(0, 64);
   EXPECT_NE(b.err.find("100%"), std::string::npos) << b.err;  // plain progress lines
 
   Ran v = Cli({"iso", "verify", dir_ + "/out.iso"});
-  EXPECT_EQ(v.rc, 0) << v.out << v.err;
+  EXPECT_EQ(v.code, 0) << v.out << v.err;
   EXPECT_NE(v.out.find("ok " + digest), std::string::npos) << v.out;
 
   auto reader = iso::IsoReader::Open(dir_ + "/out.iso");
@@ -71,8 +61,8 @@ TEST_F(IsoCli, BuildJsonAndReproducible) {
   Ran b = Cli(
       {"-o", "json", "iso", "build", dir_ + "/motd", "-o", dir_ + "/b.iso", "--revision", "r1"});
   unsetenv("SOURCE_DATE_EPOCH");
-  ASSERT_EQ(a.rc, 0) << a.err;
-  ASSERT_EQ(b.rc, 0) << b.err;
+  ASSERT_EQ(a.code, 0) << a.err;
+  ASSERT_EQ(b.code, 0) << b.err;
   auto j = nlohmann::json::parse(a.out);
   EXPECT_EQ(j["schemaVersion"], 1);
   EXPECT_EQ(j["volumeId"], "GITDISC_" + j["digest"].get<std::string>().substr(0, 24));
@@ -82,7 +72,7 @@ TEST_F(IsoCli, BuildJsonAndReproducible) {
 }
 
 TEST_F(IsoCli, VerifyNamesTamperedFileWithExit1) {
-  ASSERT_EQ(Cli({"iso", "build", dir_ + "/motd", "-o", dir_ + "/out.iso"}).rc, 0);
+  ASSERT_EQ(Cli({"iso", "build", dir_ + "/motd", "-o", dir_ + "/out.iso"}).code, 0);
   auto reader = iso::IsoReader::Open(dir_ + "/out.iso");
   ASSERT_TRUE(reader.ok());
   const iso::IsoEntry* e = (*reader)->Find("P/motd/etc/motd");
@@ -93,10 +83,10 @@ TEST_F(IsoCli, VerifyNamesTamperedFileWithExit1) {
   ASSERT_EQ(::pwrite(fd, "X", 1, at), 1);
   ::close(fd);
   Ran v = Cli({"iso", "verify", dir_ + "/out.iso"});
-  EXPECT_EQ(v.rc, 1);
+  EXPECT_EQ(v.code, 1);
   EXPECT_NE(v.out.find("mismatch P/motd/etc/motd"), std::string::npos) << v.out;
   Ran vj = Cli({"-o", "json", "iso", "verify", dir_ + "/out.iso"});
-  EXPECT_EQ(vj.rc, 1);
+  EXPECT_EQ(vj.code, 1);
   auto j = nlohmann::json::parse(vj.out);
   EXPECT_EQ(j["ok"], false);
   EXPECT_EQ(j["mismatches"][0]["path"], "P/motd/etc/motd");
@@ -104,7 +94,7 @@ TEST_F(IsoCli, VerifyNamesTamperedFileWithExit1) {
 
 TEST_F(IsoCli, ProgressOverwritesOneLineOnATty) {
   Ran b = Cli({"iso", "build", dir_ + "/motd", "-o", dir_ + "/tty.iso"}, /*tty=*/true);
-  ASSERT_EQ(b.rc, 0) << b.err;
+  ASSERT_EQ(b.code, 0) << b.err;
   EXPECT_NE(b.err.find("\rbuilding " + dir_ + "/tty.iso: 100%"), std::string::npos) << b.err;
   EXPECT_EQ(b.err.back(), '\n');
   Ran plain = Cli({"iso", "build", dir_ + "/motd", "-o", dir_ + "/plain.iso"});
@@ -112,19 +102,19 @@ TEST_F(IsoCli, ProgressOverwritesOneLineOnATty) {
 }
 
 TEST_F(IsoCli, ErrorsExit2) {
-  EXPECT_EQ(Cli({"iso", "verify", dir_ + "/missing.iso"}).rc, 2);
+  EXPECT_EQ(Cli({"iso", "verify", dir_ + "/missing.iso"}).code, 2);
   ASSERT_TRUE(WriteFileAtomic(dir_ + "/junk.iso", std::string(70000, 'j')).ok());
-  EXPECT_EQ(Cli({"iso", "verify", dir_ + "/junk.iso"}).rc, 2);
-  EXPECT_EQ(Cli({"iso", "build", dir_ + "/nope", "-o", dir_ + "/x.iso"}).rc, 2);
-  EXPECT_EQ(Cli({"iso", "build", dir_ + "/motd"}).rc, 2);  // no -o
-  EXPECT_EQ(Cli({"iso"}).rc, 2);
+  EXPECT_EQ(Cli({"iso", "verify", dir_ + "/junk.iso"}).code, 2);
+  EXPECT_EQ(Cli({"iso", "build", dir_ + "/nope", "-o", dir_ + "/x.iso"}).code, 2);
+  EXPECT_EQ(Cli({"iso", "build", dir_ + "/motd"}).code, 2);  // no -o
+  EXPECT_EQ(Cli({"iso"}).code, 2);
   ASSERT_TRUE(MakeDirs(dir_ + "/Bad Name").ok());
   Ran bad = Cli({"iso", "build", dir_ + "/Bad Name", "-o", dir_ + "/x.iso"});
-  EXPECT_EQ(bad.rc, 2);
+  EXPECT_EQ(bad.code, 2);
   EXPECT_NE(bad.err.find("not a valid payload name"), std::string::npos) << bad.err;
   EXPECT_FALSE(PathExists(dir_ + "/x.iso"));
   // Unwritable destination.
-  EXPECT_EQ(Cli({"iso", "build", dir_ + "/motd", "-o", dir_ + "/no/such/dir/x.iso"}).rc, 2);
+  EXPECT_EQ(Cli({"iso", "build", dir_ + "/motd", "-o", dir_ + "/no/such/dir/x.iso"}).code, 2);
 }
 
 }  // namespace

@@ -21,7 +21,7 @@ Command ReconcileCommand() {
         auto timeout = std::make_shared<std::string>("30m");
         auto retry = std::make_shared<bool>(false);
         sub->add_option("--timeout", *timeout,
-                        "give up after this long (90s, 5m, 1h; default 30m)");
+                        "give up after this long (90s, 5m, 1h30m; default 30m)");
         sub->add_flag("--retry-failed", *retry,
                       "retry failed payloads (with backoff) until the timeout");
         return std::function<int()>([global, io, timeout, retry] {

@@ -7,26 +7,17 @@
 #include <string>
 #include <vector>
 
-#include "cli/cli.h"
+#include "cli/cli_run_for_test.h"
 #include "specs/test_folder.h"
 
 namespace gitdisc::cli {
 namespace {
 
-struct Outcome {
-  int code;
-  std::string out;
-  std::string err;
-};
+using Outcome = CliRun;
 
 Outcome Validate(std::vector<std::string> args) {
-  std::vector<std::string> all = {"gitdisc", "validate"};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<const char*> argv;
-  for (const std::string& a : all) argv.push_back(a.c_str());
-  std::ostringstream out, err;
-  int code = RunCli(static_cast<int>(argv.size()), argv.data(), Io{out, err, false});
-  return Outcome{code, out.str(), err.str()};
+  args.insert(args.begin(), "validate");
+  return RunCliForTest(args);
 }
 
 TEST(CmdValidate, ExampleFleetIsValid) {
@@ -101,9 +92,8 @@ TEST(CmdValidate, BrokenSpecsGiveOneLocatedDiagnosticPerProblem) {
             "specs/a-web.yaml:7:5: error: unknown key 'matchLabel' in selector (did you mean "
             "'matchLabels'?)\n"
             "specs/a-web.yaml:9:7: error: payload 'nginx' is missing required key 'version'\n"
-            "specs/a-web.yaml:12:16: error: timeout '5 minutes' is not a duration: expected one "
-            "unit after the number (write a whole number and a unit s, m or h, e.g. 90s, 5m, "
-            "1h)\n"
+            "specs/a-web.yaml:12:16: error: timeout '5 minutes' is not a duration: unexpected "
+            "' ' after 5 (write numbers with units ms, s, m or h, e.g. 90s, 5m, 1h30m)\n"
             "specs/a-web.yaml:13:26: error: maxParallel must be a whole number of at least 1 or a "
             "percentage from 1% to 100%, not '150%'\n"
             "specs/b-db.yaml:11:15: error: after: no payload 'tuning' in this PayloadSet\n"

@@ -1,6 +1,7 @@
 #include "cli/fleet_session.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <iomanip>
 #include <sstream>
 
@@ -22,8 +23,14 @@ std::string Short(const std::string& d) { return d.substr(0, 12); }
 }  // namespace
 
 std::vector<std::string> ConnectUris(const GlobalOptions& global) {
-  if (global.connect.empty()) return {"qemu:///system"};
-  return global.connect;
+  if (!global.connect.empty()) return global.connect;
+  if (const char* uri = std::getenv("LIBVIRT_DEFAULT_URI"); uri && *uri) return {uri};
+  return {"qemu:///system"};
+}
+
+bool ConnectionGiven(const GlobalOptions& global) {
+  const char* uri = std::getenv("LIBVIRT_DEFAULT_URI");
+  return !global.connect.empty() || (uri && *uri);
 }
 
 Result<std::unique_ptr<FleetSession>> OpenFleetSession(const GlobalOptions& global,
@@ -121,6 +128,14 @@ void WarnIfFetchFailed(FleetSession& session, std::string_view command, std::ost
 }
 
 int RunFleetDiff(const GlobalOptions& global, Io& io) {
+  if (!ConnectionGiven(global)) {
+    // A dry run against whatever qemu:///system holds is rarely what was
+    // meant by a bare `gitdisc diff`; say what the two modes need.
+    io.err << "gitdisc diff: say what to compare: --base REV for the changes between two\n"
+              "revisions of the specs (no fleet needed), or --connect URI (or\n"
+              "$LIBVIRT_DEFAULT_URI) for the plan against that fleet\n";
+    return cli::kExitError;
+  }
   auto session = OpenFleetSession(global, /*with_source=*/true);
   if (!session.ok()) {
     io.err << "gitdisc diff: " << session.status().message() << "\n";
@@ -132,13 +147,18 @@ int RunFleetDiff(const GlobalOptions& global, Io& io) {
     io.err << "gitdisc diff: " << pass.status().message() << "\n";
     return cli::kExitError;
   }
+  const std::vector<std::string> uris = ConnectUris(global);
   if (global.json()) {
     const iso::IsoCache* cache = (*session)->cache.get();
-    io.out << PlanToJson(pass->plan, pass->desired,
-                         [cache](const std::string& d) { return cache->Contains(d); })
-                  .dump(2)
-           << "\n";
+    nlohmann::json j = PlanToJson(pass->plan, pass->desired,
+                                  [cache](const std::string& d) { return cache->Contains(d); });
+    j["connections"] = uris;
+    io.out << j.dump(2) << "\n";
   } else {
+    std::string fleet;
+    for (const std::string& uri : uris) fleet += (fleet.empty() ? "" : ", ") + uri;
+    io.out << "fleet " << fleet << ": " << pass->plan.vms.size() << " VMs, revision "
+           << pass->plan.revision.substr(0, 12) << "\n";
     PrintPlanText(io.out, pass->plan, pass->desired, (*session)->cache.get(), io.out_is_tty);
   }
   return pass->plan.InSync() ? cli::kExitOk : cli::kExitFailed;

@@ -35,8 +35,12 @@ struct FleetSession {
 // plan then comes from the mirror's last fetched revision); nothing otherwise.
 void WarnIfFetchFailed(FleetSession& session, std::string_view command, std::ostream& err);
 
-// The --connect URIs, or {"qemu:///system"} when none was given.
+// The --connect URIs; without any, $LIBVIRT_DEFAULT_URI (libvirt's own
+// configured default), else {"qemu:///system"}.
 std::vector<std::string> ConnectUris(const GlobalOptions& global);
+
+// Whether a fleet was named (--connect or $LIBVIRT_DEFAULT_URI).
+bool ConnectionGiven(const GlobalOptions& global);
 
 // with_source false: provider only (status without a repo, label).
 Result<std::unique_ptr<FleetSession>> OpenFleetSession(const GlobalOptions& global,

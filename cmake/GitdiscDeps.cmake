@@ -12,6 +12,8 @@ pkg_check_modules(LIBISO9660 REQUIRED IMPORTED_TARGET libiso9660 libcdio)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 # OpenPGP commit signatures (docs/git-source.md "Signed commits").
 pkg_check_modules(GPGME REQUIRED IMPORTED_TARGET gpgme)
+# `unpack: true` artifacts: tar (gzip, xz, bzip2) and zip (libarchive-dev).
+pkg_check_modules(LIBARCHIVE REQUIRED IMPORTED_TARGET libarchive)
 # The daemon's metrics registry and text exposition (prometheus-cpp-dev, core only).
 find_package(prometheus-cpp CONFIG REQUIRED COMPONENTS core)
 if(GITDISC_BUILD_TESTS)

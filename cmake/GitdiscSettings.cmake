@@ -42,6 +42,14 @@ function(gitdisc_add_tests name)
     GITDISC_BINARY_DIR="${PROJECT_BINARY_DIR}")
   gtest_discover_tests(${name}_test DISCOVERY_TIMEOUT 60
     PROPERTIES LABELS unit)
+  gitdisc_unit_test_target(${name}_test)
+endfunction()
+
+# gitdisc_unit_test_target(TARGET): TARGET runs tests labelled `unit`; the
+# target `unit_tests` (defined at the end of the top-level CMakeLists.txt)
+# builds every such target, which is all scripts/sanitize.sh needs to build.
+function(gitdisc_unit_test_target target)
+  set_property(GLOBAL APPEND PROPERTY GITDISC_UNIT_TEST_TARGETS ${target})
 endfunction()
 
 # A script that drives the real gitdisc binary against real libvirtd and QEMU

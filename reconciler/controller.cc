@@ -225,12 +225,16 @@ Result<std::shared_ptr<const specs::Snapshot>> Controller::SnapshotAt(
     source_status_ = ss;
   }
   if (st.newest_valid.empty()) {
+    std::string where = st.walkback_exhausted
+                            ? " within the " + std::to_string(st.invalid.size()) +
+                                  " newest commits (walking back further continues at the next poll)"
+                            : " (every commit of the branch is invalid)";
     std::string why = !ss.spec_errors.empty() ? ss.spec_errors.front()
                       : !ss.unverified_revision.empty()
                           ? "signature: commit " + ss.unverified_commit.substr(0, 12) + ": " +
                                 ss.unverified_reason
                           : std::string();
-    return Status::Invalid("no valid revision on branch " + st.branch +
+    return Status::Invalid("no valid revision on branch " + st.branch + where +
                            (why.empty() ? "" : ":\n" + why));
   }
   return source_->Load(st.newest_valid);

@@ -33,11 +33,9 @@ done
 case "$build" in /*) ;; *) build="$root/$build" ;; esac
 want() { case ",$rows," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
 
-if [ -n "${CCACHE_DIR:-}" ] || command -v ccache >/dev/null; then
-  launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-else
-  launcher=()
-fi
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$root}
+source "$root/scripts/ccache.sh"
+launcher=("${ccache_args[@]}")
 if [ ! -f "$build/CMakeCache.txt" ]; then
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" >/dev/null ||
     { echo "bench.sh: cmake configure failed" >&2; exit 1; }

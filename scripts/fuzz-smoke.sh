@@ -25,7 +25,8 @@ targets=(
   "serve_config|tests/fuzz/serve_config_fuzzer|tests/fuzz/corpus/serve_config|"
 )
 
-CC=${FUZZ_CC:-clang} CXX=${FUZZ_CXX:-clang++} cmake -S . -B "$build_dir" \
+source scripts/ccache.sh
+CC=${FUZZ_CC:-clang} CXX=${FUZZ_CXX:-clang++} cmake -S . -B "$build_dir" "${ccache_args[@]}" \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGITDISC_FUZZ=ON -DGITDISC_BUILD_TESTS=OFF >/dev/null
 build_targets=()
 for t in "${targets[@]}"; do

@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   # build
   build-essential cmake pkg-config git ca-certificates
+  # compiler cache: the plain, ASan and fuzz builds and reruns share it (scripts/build.sh)
+  ccache
   # libraries (DESIGN.md §2)
   libyaml-cpp-dev libgit2-dev libvirt-dev libisofs-dev libcdio-dev libiso9660-dev
   libcpp-httplib-dev libssl-dev nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev
@@ -15,6 +17,8 @@ packages=(
   libgpgme-dev gnupg openssh-client
   # the daemon's Prometheus metrics registry and text format
   prometheus-cpp-dev
+  # `unpack: true` artifacts (tar, zip)
+  libarchive-dev
   # the static agent links against these archives
   libc6-dev
   # tests: independent ISO readers, a real hypervisor and a tiny guest

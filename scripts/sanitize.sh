@@ -12,19 +12,15 @@ cd "$(dirname "$0")/.."
 build_dir=${ASAN_BUILD_DIR:-build-asan}
 jobs=${JOBS:-$(nproc)}
 
-cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo} \
+source scripts/ccache.sh
+cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo} "${ccache_args[@]}" \
   -DGITDISC_SANITIZE=ON -DGITDISC_BUILD_TESTS=ON >/dev/null
 
-# Every test binary whose cases carry the "unit" label (gitdisc_add_tests in
-# each library folder, plus the fuzz corpus/regression replays in tests/fuzz).
-targets=()
-for dir in base specs iso guest providers reconciler; do
-  if ls "$dir"/*_test.cc >/dev/null 2>&1; then targets+=("gitdisc_${dir}_test"); fi
-done
-for f in tests/fuzz/*_fuzzer.cc; do
-  [[ -e $f ]] && targets+=("$(basename "${f%.cc}")_replay")
-done
-cmake --build "$build_dir" -j"$jobs" --target "${targets[@]}"
+# Every test binary whose cases carry the "unit" label: the CMake target
+# `unit_tests` depends on each of them (gitdisc_unit_test_target in
+# cmake/GitdiscSettings.cmake: every library folder's tests, tests/support's,
+# and the fuzz corpus/regression replays in tests/fuzz).
+cmake --build "$build_dir" -j"$jobs" --target unit_tests
 
 # LeakSanitizer stops the world with ptrace; some sandboxes and containers
 # forbid that (no CAP_SYS_PTRACE, Yama scope 3, seccomp), and then every test

@@ -12,6 +12,7 @@
 #include <map>
 #include <set>
 
+#include "base/duration.h"
 #include "base/file_util.h"
 #include "serve/alert_events.h"
 #include "specs/allowed_signers.h"
@@ -325,38 +326,6 @@ void ParseNotify(Checker& check, const YAML::Node& node, const std::string& conf
 
 }  // namespace
 
-std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text) {
-  if (text.empty()) return std::nullopt;
-  std::chrono::milliseconds total{0};
-  size_t i = 0;
-  while (i < text.size()) {
-    size_t start = i;
-    long long n = 0;
-    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
-      n = n * 10 + (text[i] - '0');
-      if (n > 1'000'000'000LL) return std::nullopt;
-      ++i;
-    }
-    if (i == start) return std::nullopt;
-    size_t unit_start = i;
-    while (i < text.size() && text[i] >= 'a' && text[i] <= 'z') ++i;
-    std::string_view unit = text.substr(unit_start, i - unit_start);
-    if (unit == "ms") {
-      total += std::chrono::milliseconds(n);
-    } else if (unit == "s") {
-      total += std::chrono::seconds(n);
-    } else if (unit == "m") {
-      total += std::chrono::minutes(n);
-    } else if (unit == "h") {
-      total += std::chrono::hours(n);
-    } else {
-      return std::nullopt;
-    }
-  }
-  if (total.count() <= 0) return std::nullopt;
-  return total;
-}
-
 Result<Secret> ReadSecretFile(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return Status::FromErrno("secret file " + path, errno);
@@ -471,9 +440,8 @@ ServeConfigResult ParseServeConfig(std::string_view text, const std::string& fil
                             auto s = check.String(i, "source.interval");
                             if (!s) return;
                             auto d = ParseDuration(*s);
-                            if (!d) {
-                              check.Error(i, "source.interval: '" + *s +
-                                                 "' is not a duration (write e.g. 30s, 1m, 1h)");
+                            if (!d.ok()) {
+                              check.Error(i, "source.interval: " + d.status().message());
                             } else if (*d < std::chrono::seconds(1)) {
                               check.Error(i, "source.interval must be at least 1s");
                             } else {

@@ -105,9 +105,6 @@ ServeConfigResult ParseServeConfig(std::string_view text, const std::string& fil
 // Reads and parses a config file; an unreadable file is one diagnostic.
 ServeConfigResult LoadServeConfig(const std::string& path);
 
-// "90s", "5m", "1h", "1h30m", "250ms": a positive duration, or nullopt.
-std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text);
-
 // Reads one secret file: refuses a missing, empty or world-accessible file
 // (mode & 007) and strips one trailing newline ("\n" or "\r\n"), as written by
 // `echo secret > file`. Errors name the file, never its content.

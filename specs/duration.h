@@ -1,6 +1,6 @@
-// Spec durations: a positive integer and one unit, `90s`, `5m`, `1h` — nothing
-// else (no fractions, no combinations like `1h30m`, no bare numbers), so a
-// value reads the same to people and to gitdisc. Pure functions, thread-safe.
+// Spec durations (payload `timeout`): the one duration grammar of
+// base/duration.h ("90s", "5m", "1h30m"), in whole seconds, at least 1s and
+// at most kMaxDuration. Pure functions, thread-safe.
 #ifndef GITDISC_SPECS_DURATION_H_
 #define GITDISC_SPECS_DURATION_H_
 
@@ -16,10 +16,10 @@ namespace gitdisc::specs {
 // overflow and catches unit slips like `5000h`).
 inline constexpr std::chrono::seconds kMaxDuration{7 * 24 * 3600};
 
-// Parses "90s" / "5m" / "1h". kInvalid with a message saying what is wrong.
+// kInvalid with a message saying what is wrong.
 Result<std::chrono::seconds> ParseDuration(std::string_view text);
 
-// The shortest exact spelling: 600s → "10m", 90s → "90s", 7200s → "2h".
+// The shortest exact spelling: 600s → "10m", 90s → "1m30s", 7200s → "2h".
 std::string FormatDuration(std::chrono::seconds d);
 
 }  // namespace gitdisc::specs

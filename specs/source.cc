@@ -209,7 +209,13 @@ Result<SourceState> Source::State() {
   }
   GITDISC_ASSIGN_OR_RETURN(st.tip, repo_->BranchTip(options_.branch));
   std::string sha = st.tip;
-  for (int i = 0; i < options_.max_walkback && !sha.empty(); ++i) {
+  const auto deadline = std::chrono::steady_clock::now() + options_.walkback_budget;
+  for (bool first = true; !sha.empty(); first = false) {
+    // The tip is always examined; older commits while the budget lasts.
+    if (!first && std::chrono::steady_clock::now() >= deadline) {
+      st.walkback_exhausted = true;
+      break;
+    }
     std::optional<SignatureVerdict> refused;
     if (signatures_ != nullptr) {
       // Before the specs: the YAML of an unverified commit is never parsed.

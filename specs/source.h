@@ -3,14 +3,15 @@
 //
 // For (repo, branch, spec path, state dir) a Source fetches the remote into
 // its mirror (remotes only), reports the branch's newest revision and its
-// newest *valid* revision — walking back from the tip over first parents, at
-// most max_walkback commits, to the first commit that passes signature
-// verification (when SourceOptions::verify names trusted keys; the specs of
-// a refused commit are never read) and whose specs load without errors and
+// newest *valid* revision — walking back from the tip over first parents, for
+// at most walkback_budget per call, to the first commit that passes signature
+// verification (when SourceOptions::verify names trusted keys; the specs of a
+// refused commit are never read) and whose specs load without errors and
 // whose payload folders can be listed — together with the diagnostics of
 // every newer invalid commit (an invalid commit is never partially applied).
 // Each newest valid revision found is recorded as a verified anchor
-// (STATE/verified/, see specs/signature_policy.h). Load() gives one revision as a Snapshot: the loaded
+// (STATE/verified/, see specs/signature_policy.h). Load() gives one revision
+// as a Snapshot: the loaded
 // sets plus each payload's content listing, identity digest and bytes.
 //
 // Caches: Snapshots are memoised per commit (a few most recent), validity per
@@ -54,7 +55,9 @@ struct SourceOptions {
   std::chrono::seconds fetch_timeout{120};
   bool fetch_on_open = true;  // remotes: fetch once in Open
   bool pull_requests = false;  // remotes: also fetch pull/merge request heads (previews)
-  int max_walkback = 50;      // commits examined for the newest valid revision
+  // Time one State() may spend walking back past invalid commits. Validity is
+  // memoised per commit, so a walk cut short goes further at the next call.
+  std::chrono::milliseconds walkback_budget{30'000};
   PayloadLimits payload_limits;
   ArtifactLimits artifact_limits;
   GitCredentials credentials;  // usually GitCredentials::FromEnvironment()
@@ -127,8 +130,11 @@ Diagnostic SignatureDiagnostic(const SignatureVerdict& verdict);
 struct SourceState {
   std::string branch;                    // the branch followed (resolved when defaulted)
   std::string tip;                       // its newest revision
-  std::string newest_valid;              // "" when no valid commit within max_walkback
+  std::string newest_valid;              // "" when none was found (see walkback_exhausted)
   std::vector<InvalidRevision> invalid;  // newer than newest_valid, newest first
+  // The walk ran out of walkback_budget before it found a valid commit (as
+  // opposed to reaching the first commit of the branch).
+  bool walkback_exhausted = false;
   Status fetch_status;                   // not ok: the fetch failed; tip is the mirror's last known
   bool tip_valid() const { return !tip.empty() && tip == newest_valid; }
 };

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "cli/cli.h"
+#include "cli/cli_run_for_test.h"
 #include "tests/git/git_test_util.h"
 #include "tests/git/signing_fixture.h"
 #include "tests/git/spec_fixture.h"
@@ -20,10 +20,7 @@ using testing::SetYaml;
 using testing::TempDir;
 using testing::WorkRepo;
 
-struct CliRun {
-  int code;
-  std::string out, err;
-};
+using cli::CliRun;
 
 class DiffCliTest : public ::testing::Test {
  protected:
@@ -31,14 +28,9 @@ class DiffCliTest : public ::testing::Test {
   WorkRepo w_;
 
   CliRun Cli(std::vector<std::string> args) {
-    args.insert(args.begin(), "gitdisc");
     args.push_back("--state-dir");
     args.push_back(state_.path());
-    std::vector<const char*> argv;
-    for (const std::string& a : args) argv.push_back(a.c_str());
-    std::ostringstream out, err;
-    int code = cli::RunCli(static_cast<int>(argv.size()), argv.data(), cli::Io{out, err, false});
-    return CliRun{code, out.str(), err.str()};
+    return cli::RunCliForTest(args);
   }
   CliRun Diff(const std::string& base, const std::string& rev, const std::string& repo = "") {
     std::vector<std::string> args = {"diff", "--repo", repo.empty() ? w_.path() : repo, "--base",

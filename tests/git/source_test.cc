@@ -35,11 +35,12 @@ class SourceTest : public ::testing::Test {
     w_.Write("web.yaml", SetYaml("web", {FixturePayload("motd", "1", "path: payloads/" + why)}));
     return w_.Commit("invalid " + why);
   }
-  std::unique_ptr<Source> Open(const std::string& repo = "", int walkback = 50) {
+  std::unique_ptr<Source> Open(const std::string& repo = "",
+                               std::chrono::milliseconds walkback = std::chrono::seconds(30)) {
     SourceOptions o;
     o.repo = repo.empty() ? w_.path() : repo;
     o.state_dir = state_.path();
-    o.max_walkback = walkback;
+    o.walkback_budget = walkback;
     auto s = Source::Open(lib_, o);
     EXPECT_TRUE(s.ok()) << s.status().ToString();
     return s.ok() ? std::move(s).value() : nullptr;
@@ -78,17 +79,37 @@ TEST_F(SourceTest, NewestValidRevisionSkipsInvalidCommitsWithTheirDiagnostics) {
   EXPECT_TRUE(st->invalid.empty());
 }
 
-TEST_F(SourceTest, WalkBackIsBounded) {
-  CommitValid("1", "echo");
+TEST_F(SourceTest, WalkBackIsBoundedByTimeAndGoesFurtherAtTheNextCall) {
+  std::string good = CommitValid("1", "echo");
   CommitInvalid("a");
   CommitInvalid("b");
   CommitInvalid("c");
-  auto src = Open("", 2);
+  auto src = Open("", std::chrono::milliseconds(0));
   ASSERT_NE(src, nullptr);
   auto st = src->State();
   ASSERT_TRUE(st.ok());
   EXPECT_EQ(st->newest_valid, "");
-  EXPECT_EQ(st->invalid.size(), 2u);
+  EXPECT_TRUE(st->walkback_exhausted);
+  EXPECT_EQ(st->invalid.size(), 1u);  // the tip is always examined
+  // With time to walk, the same source finds the valid commit below them.
+  auto patient = Open();
+  st = patient->State();
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->newest_valid, good);
+  EXPECT_FALSE(st->walkback_exhausted);
+}
+
+// Regression: the walk-back used to stop after 50 commits, so a run of more
+// invalid commits left the fleet with "no valid revision".
+TEST_F(SourceTest, MoreThanFiftyInvalidCommitsInARowStillFindTheValidOne) {
+  std::string good = CommitValid("1", "echo");
+  for (int i = 0; i < 60; ++i) CommitInvalid("missing-" + std::to_string(i));
+  auto src = Open();
+  ASSERT_NE(src, nullptr);
+  auto st = src->State();
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  EXPECT_EQ(st->newest_valid, good);
+  EXPECT_EQ(st->invalid.size(), 60u);
 }
 
 TEST_F(SourceTest, SymlinkLoopInPayloadMakesTheRevisionInvalidAtThePayload) {

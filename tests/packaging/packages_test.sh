@@ -35,6 +35,11 @@ depends=$(dpkg-deb -f "$controller" Depends)
 for p in libvirt0 libgit2-1.5 libisofs6 libyaml-cpp0.7 libssl3 adduser git; do
   check "controller Depends names $p" grep -q "\\b$p\\b" <<<"$depends"
 done
+check "controller Recommends libvirt-daemon-system (whose group postinst joins)" \
+  bash -c "dpkg-deb -f '$controller' Recommends | grep -q libvirt-daemon-system"
+# A unit that demands a group the host may not have does not start at all.
+check "gitdisc.service does not demand the libvirt group" \
+  bash -c "! grep -q '^SupplementaryGroups=' '$src/packaging/gitdisc.service'"
 for f in ./usr/sbin/gitdisc-agent ./usr/lib/systemd/system/gitdisc-agent.service \
          ./usr/lib/udev/rules.d/70-gitdisc-agent.rules; do
   check "agent package has $f" grep -qx "$f" "$out/agent.list"
