@@ -231,18 +231,6 @@ TEST_F(ServeConfigTest, NotifyAndVerifyProblemsAreLocatedErrors) {
   EXPECT_EQ(all.find("ApplyFailed'"), std::string::npos);
 }
 
-TEST(ParseDuration, AcceptsUnitsAndCompounds) {
-  EXPECT_EQ(ParseDuration("90s"), std::chrono::seconds(90));
-  EXPECT_EQ(ParseDuration("1m"), std::chrono::minutes(1));
-  EXPECT_EQ(ParseDuration("1h30m"), std::chrono::minutes(90));
-  EXPECT_EQ(ParseDuration("250ms"), std::chrono::milliseconds(250));
-  EXPECT_FALSE(ParseDuration(""));
-  EXPECT_FALSE(ParseDuration("1"));
-  EXPECT_FALSE(ParseDuration("0s"));
-  EXPECT_FALSE(ParseDuration("1d"));
-  EXPECT_FALSE(ParseDuration("-1s"));
-}
-
 TEST(ParseListen, AcceptsPortZeroAndBracketedIpv6) {
   auto r = ParseServeConfig("source: {repo: .}\nlisten: \"[::1]:0\"\n", "c");
   ASSERT_TRUE(r.config);
