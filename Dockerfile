@@ -23,7 +23,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config git ca-certificates \
       libyaml-cpp-dev libgit2-dev libvirt-dev libisofs-dev libcdio-dev libiso9660-dev \
       libcpp-httplib-dev libssl-dev nlohmann-json3-dev libcli11-dev libxml2-dev prometheus-cpp-dev libarchive-dev \
-      libgpgme-dev \
+      libcurl4-openssl-dev libgpgme-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -41,7 +41,7 @@ ARG DEBIAN_FRONTEND=noninteractive
 # curl for the HEALTHCHECK.
 RUN apt-get update && apt-get install -y --no-install-recommends \
       libyaml-cpp0.7 libgit2-1.5 libvirt0 libisofs6 libcdio19 libiso9660-11 \
-      libcpp-httplib0.11 libssl3 libxml2 libprometheus-cpp-core1.0 libarchive13 libgpgme11 \
+      libcpp-httplib0.11 libssl3 libxml2 libprometheus-cpp-core1.0 libarchive13 libcurl4 libgpgme11 \
       ca-certificates openssh-client gpg curl \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system gitdisc \

@@ -1,11 +1,15 @@
 #include "base/file_util.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <random>
 #include <system_error>
 
@@ -109,6 +113,19 @@ Status RemoveAll(const std::string& path) {
   return Status::Ok();
 }
 
+Result<std::vector<std::string>> ListFolder(const std::string& path) {
+  DIR* d = ::opendir(path.c_str());
+  if (!d) return Status::FromErrno("open " + path, errno);
+  std::vector<std::string> out;
+  while (struct dirent* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n != "." && n != "..") out.push_back(std::move(n));
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 bool PathExists(const std::string& path) {
   struct stat st;
   return ::lstat(path.c_str(), &st) == 0;
@@ -122,6 +139,15 @@ std::string JoinPath(std::string_view a, std::string_view b) {
   while (!b.empty() && b.front() == '/') b.remove_prefix(1);
   out += b;
   return out;
+}
+
+Result<std::string> RealFolder(const std::string& path) {
+  std::unique_ptr<char, decltype(&std::free)> real(::realpath(path.c_str(), nullptr), &std::free);
+  if (!real) return Status::FromErrno(path, errno);
+  struct stat st {};
+  if (::stat(real.get(), &st) != 0) return Status::FromErrno(path, errno);
+  if (!S_ISDIR(st.st_mode)) return Status::Invalid(path + " is not a folder");
+  return std::string(real.get());
 }
 
 }  // namespace gitdisc

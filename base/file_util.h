@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 
@@ -30,8 +31,16 @@ Status RemoveAll(const std::string& path);
 
 bool PathExists(const std::string& path);
 
+// The names in a folder, sorted, without "." and "..". kNotFound when it is
+// missing.
+Result<std::vector<std::string>> ListFolder(const std::string& path);
+
 // Joins two path parts with exactly one '/'.
 std::string JoinPath(std::string_view a, std::string_view b);
+
+// The canonical absolute path of an existing folder (symlinks resolved,
+// realpath(3)). kNotFound when missing, kInvalid when not a folder.
+Result<std::string> RealFolder(const std::string& path);
 
 }  // namespace gitdisc
 

@@ -53,6 +53,16 @@ TEST_F(FileUtilTest, MakeDirsCreatesNestedAndIsIdempotent) {
   EXPECT_FALSE(MakeDirs(JoinPath(dir_, "file")).ok());
 }
 
+TEST_F(FileUtilTest, ListFolderIsSortedWithoutDotsAndMissingIsNotFound) {
+  ASSERT_TRUE(MakeDirs(JoinPath(dir_, "b")).ok());
+  ASSERT_TRUE(WriteFileAtomic(JoinPath(dir_, "c"), "x").ok());
+  ASSERT_TRUE(WriteFileAtomic(JoinPath(dir_, "a"), "x").ok());
+  auto names = ListFolder(dir_);
+  ASSERT_TRUE(names.ok());
+  EXPECT_EQ(*names, (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_TRUE(ListFolder(JoinPath(dir_, "nope")).status().IsNotFound());
+}
+
 TEST(JoinPath, ExactlyOneSlash) {
   EXPECT_EQ(JoinPath("a/", "/b"), "a/b");
   EXPECT_EQ(JoinPath("a", "b"), "a/b");

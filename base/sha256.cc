@@ -10,6 +10,8 @@
 #include <cstring>
 #include <vector>
 
+#include "base/unique_fd.h"
+
 namespace gitdisc {
 
 struct Sha256Hasher::Impl {
@@ -49,22 +51,23 @@ std::string Sha256Hex(std::string_view data) {
 }
 
 Result<std::string> Sha256File(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::FromErrno("open " + path, errno);
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return Status::FromErrno("open " + path, errno);
+  return Sha256Fd(fd.get(), path);
+}
+
+Result<std::string> Sha256Fd(int fd, const std::string& what) {
   Sha256Hasher h;
   std::vector<char> buf(1 << 20);
   for (;;) {
     ssize_t n = ::read(fd, buf.data(), buf.size());
     if (n < 0) {
       if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      return Status::FromErrno("read " + path, err);
+      return Status::FromErrno("read " + what, errno);
     }
     if (n == 0) break;
     h.Update(buf.data(), static_cast<size_t>(n));
   }
-  ::close(fd);
   return h.FinishHex();
 }
 

@@ -38,6 +38,9 @@ class Sha256Hasher {
 std::string Sha256Hex(std::string_view data);
 // Streams a file through SHA-256 without holding it in memory.
 Result<std::string> Sha256File(const std::string& path);
+// The same for an open descriptor, read from its current offset to the end;
+// `what` names it in errors.
+Result<std::string> Sha256Fd(int fd, const std::string& what);
 
 std::string HexEncode(const void* data, size_t len);
 // True for exactly 64 lower- or upper-case hex digits.

@@ -31,7 +31,8 @@ void AddGlobalOptions(CLI::App* app, GlobalOptions* g) {
       ->group(group);
   app->add_option("--connect", g->connect,
                   "hypervisor connection URI, repeatable: a libvirt URI such as\n"
-                  "qemu:///system or qemu+ssh://host/system (default for reconcile,\n"
+                  "qemu:///system or qemu+ssh://host/system, or\n"
+                  "vsphere://USER@HOST/DATACENTER?passwordFile=F (default for reconcile,\n"
                   "status and label: $LIBVIRT_DEFAULT_URI, else qemu:///system)")
       ->group(group);
   app->add_option("-o,--output", g->output, "output format: text (default) or json")
@@ -51,6 +52,13 @@ void AddGlobalOptions(CLI::App* app, GlobalOptions* g) {
                   "with --allowed-signers/--gpg-keyring: the commit to apply must be signed\n"
                   "(tip, default), or every commit since the last verified one (all)")
       ->check(CLI::IsMember({"tip", "all"}))
+      ->group(group);
+  app->add_option("--artifact-root", g->artifact_roots,
+                  "folder file: artifacts may come from (repeatable; none: file: artifacts are "
+                  "refused)")
+      ->group(group);
+  app->add_flag("--allow-http-artifacts", g->allow_http_artifacts,
+                "fetch url: artifacts over plain http:// too (default: https:// only)")
       ->group(group);
 }
 

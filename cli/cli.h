@@ -40,6 +40,10 @@ struct GlobalOptions {
   std::string verify_mode = "tip";
   // Not a flag: `serve` sets it from source.pullRequests.
   bool pull_requests = false;
+  // --artifact-root DIR (repeatable): where file: artifacts may come from
+  // (none: refused); --allow-http-artifacts: url: artifacts over http://.
+  std::vector<std::string> artifact_roots;
+  bool allow_http_artifacts = false;
 
   // STATE: --state-dir, else /var/lib/gitdisc for root, else
   // $XDG_STATE_HOME/gitdisc (or ~/.local/state/gitdisc).

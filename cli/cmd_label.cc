@@ -36,31 +36,17 @@ Command LabelCommand() {
                        io->err << "gitdisc label: " << session.status().message() << "\n";
                        return kExitError;
                      }
-                     auto vms = (*session)->provider->ListVms();
-                     if (!vms.ok()) {
-                       io->err << "gitdisc label: " << vms.status().message() << "\n";
+                     auto found = FindVmByName(*(*session)->provider, *vm);
+                     if (!found.ok()) {
+                       io->err << "gitdisc label: " << found.status().message() << "\n";
                        return kExitError;
                      }
-                     std::vector<VmInfo> found;
-                     for (const VmInfo& v : *vms) {
-                       if (v.name == *vm) found.push_back(v);
-                     }
-                     if (found.empty()) {
-                       io->err << "gitdisc label: no VM named " << *vm << "\n";
-                       return kExitError;
-                     }
-                     if (found.size() > 1) {
-                       io->err << "gitdisc label: the name " << *vm << " is ambiguous:";
-                       for (const VmInfo& v : found) io->err << " " << v.key;
-                       io->err << "\n";
-                       return kExitError;
-                     }
-                     Status st = (*session)->provider->SetLabels(found[0].key, set, remove);
+                     Status st = (*session)->provider->SetLabels(found->key, set, remove);
                      if (!st.ok()) {
                        io->err << "gitdisc label: " << st.message() << "\n";
                        return kExitError;
                      }
-                     auto after = (*session)->provider->GetVm(found[0].key);
+                     auto after = (*session)->provider->GetVm(found->key);
                      if (after.ok()) {
                        io->out << after->name << ":";
                        for (const auto& [k, v] : after->labels) io->out << " " << k << "=" << v;

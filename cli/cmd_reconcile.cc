@@ -7,6 +7,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "base/byte_size.h"
 #include "cli/commands.h"
 #include "cli/fleet_session.h"
 #include "reconciler/status_table.h"
@@ -20,14 +21,23 @@ Command ReconcileCommand() {
       [](CLI::App* sub, const GlobalOptions* global, Io* io) {
         auto timeout = std::make_shared<std::string>("30m");
         auto retry = std::make_shared<bool>(false);
+        auto cache_max = std::make_shared<std::string>("10GiB");
         sub->add_option("--timeout", *timeout,
                         "give up after this long (90s, 5m, 1h30m; default 30m)");
         sub->add_flag("--retry-failed", *retry,
                       "retry failed payloads (with backoff) until the timeout");
-        return std::function<int()>([global, io, timeout, retry] {
+        sub->add_option("--cache-max", *cache_max,
+                        "bound of the image cache: least recently used images no VM has\n"
+                        "inserted are evicted beyond it (10GiB, 512MiB, …; default 10GiB)");
+        return std::function<int()>([global, io, timeout, retry, cache_max] {
           auto d = specs::ParseDuration(*timeout);
           if (!d.ok()) {
             io->err << "gitdisc reconcile: --timeout: " << d.status().message() << "\n";
+            return kExitError;
+          }
+          auto max = ParseByteSize(*cache_max);
+          if (!max.ok()) {
+            io->err << "gitdisc reconcile: --cache-max: " << max.status().message() << "\n";
             return kExitError;
           }
           auto mu = std::make_shared<std::mutex>();
@@ -38,7 +48,7 @@ Command ReconcileCommand() {
             std::lock_guard<std::mutex> l(*mu);
             io->err << vm << ": " << step << (detail.empty() ? "" : " " + detail) << std::endl;
           };
-          auto session = OpenFleetSession(*global, true, opts);
+          auto session = OpenFleetSession(*global, true, opts, *max);
           if (!session.ok()) {
             io->err << "gitdisc reconcile: " << session.status().message() << "\n";
             return kExitError;
@@ -60,7 +70,18 @@ Command ReconcileCommand() {
                              {"status", reconciler::ToJson(c.Status())}};
             io->out << j.dump(2) << "\n";
           } else {
-            io->out << reconciler::RenderFleetTable(c.Status(), io->out_is_tty);
+            reconciler::FleetStatus st = c.Status();
+            io->out << reconciler::RenderFleetTable(st, io->out_is_tty);
+            std::string unmanageable;
+            for (const reconciler::VmStatus& v : st.vms) {
+              if (v.condition == reconciler::VmCondition::kNotManageable) {
+                unmanageable += (unmanageable.empty() ? "" : " ") + v.name;
+              }
+            }
+            if (!unmanageable.empty()) {
+              io->out << "not manageable (not waited for; gitdisc vm check says why): "
+                      << unmanageable << "\n";
+            }
             io->out << (converged     ? "converged"
                         : pass->stuck ? "not converged: blocked"
                                       : "not converged: timed out")

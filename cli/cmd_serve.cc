@@ -1,39 +1,62 @@
 // `gitdisc serve --config FILE`: the daemon (DESIGN.md §8, docs/daemon.md).
-// Thin: load and validate the config (exit 2 with every diagnostic), build the
-// real controller (FleetSession: Git source, libvirt provider, ISO cache),
-// the metrics, the HTTP server and the Daemon loop; wait for SIGTERM/SIGINT;
-// shut down in order; exit 0.
-#include <signal.h>
-#include <unistd.h>
-
+// Thin: load and validate the config (exit 2 with every diagnostic), then
+// serve::RunDaemon with a factory for the real controller (FleetSession: Git
+// source, libvirt provider, ISO cache), which only cli/ knows how to build.
 #include <CLI/CLI.hpp>
-#include <cstdio>
-#include <cstdlib>
-#include <iostream>
 #include <ostream>
 
+#include "base/file_util.h"
 #include "cli/commands.h"
-#include "serve/daemon.h"
 #include "cli/fleet_session.h"
-#include "serve/http_server.h"
-#include "serve/metrics.h"
-#include "serve/notifications.h"
+#include "serve/cache_keeper.h"
+#include "serve/run_daemon.h"
 #include "serve/serve_config.h"
 
 namespace gitdisc::cli {
 namespace {
 
-// The reconciler's Controller as the daemon runs it.
+// The reconciler's Controller as the daemon runs it, with its housekeeping:
+// the image cache kept within cache.maxBytes and unused remote pool images
+// collected after cache.poolGrace (serve::CacheKeeper).
 class SessionController final : public serve::ServedController {
  public:
-  explicit SessionController(std::unique_ptr<FleetSession> s) : s_(std::move(s)) {}
+  SessionController(std::unique_ptr<FleetSession> s, const serve::ServeConfig& config,
+                    const serve::DaemonServices& services)
+      : s_(std::move(s)),
+        pools_(s_->provider.get(), {JoinPath(config.state_dir, "pool-unused.json"),
+                                    config.cache.pool_grace, services.clock}),
+        keeper_(s_->cache.get(), &pools_, s_->controller.get(), services.metrics, services.log) {}
   reconciler::ControllerApi* api() override { return s_->controller.get(); }
   void Start() override { s_->controller->Start(); }
   void Stop() override { s_->controller->Stop(); }
+  void Housekeep() override { keeper_.RunOnce(); }
 
  private:
   std::unique_ptr<FleetSession> s_;
+  reconciler::PoolCollector pools_;
+  serve::CacheKeeper keeper_;
 };
+
+Result<std::unique_ptr<serve::ServedController>> OpenController(
+    const serve::ServeConfig& config, const GlobalOptions& global,
+    reconciler::ControllerOptions options, const serve::DaemonServices& services) {
+  GlobalOptions o = global;
+  o.repo = config.source.repo;
+  o.branch = config.source.branch;
+  o.path = config.source.path == "." ? "" : config.source.path;
+  o.connect = config.connections;
+  o.state_dir = config.state_dir;
+  o.artifact_roots = config.artifacts.file_roots;
+  o.allow_http_artifacts = config.artifacts.allow_http;
+  o.allowed_signers = config.source.verify.allowed_signers_file;
+  o.gpg_keyring = config.source.verify.gpg_keyring_file;
+  o.verify_mode = specs::VerifyModeName(config.source.verify.mode);
+  o.pull_requests = config.source.pull_requests;
+  GITDISC_ASSIGN_OR_RETURN(auto session, OpenFleetSession(o, /*with_source=*/true, options,
+                                                           config.cache.max_bytes));
+  return std::unique_ptr<serve::ServedController>(
+      std::make_unique<SessionController>(std::move(session), config, services));
+}
 
 int RunServe(const std::string& config_path, const std::string& log_format, int grace_seconds,
              const GlobalOptions& global, Io* io) {
@@ -44,129 +67,18 @@ int RunServe(const std::string& config_path, const std::string& log_format, int 
             << "\n";
     return kExitError;
   }
-  const serve::ServeConfig& config = *loaded.config;
-
-  SystemClock clock;
-  serve::DaemonLog log(&io->err,
-                       log_format == "json" ? serve::LogFormat::kJson : serve::LogFormat::kText,
-                       &clock, global.verbose);
-  std::vector<std::pair<std::string, std::string>> secrets_in_use;
-  for (const auto& [name, secret] :
-       {std::pair{"github", &config.github_secret}, std::pair{"gitlab", &config.gitlab_token},
-        std::pair{"generic", &config.generic_secret}, std::pair{"api", &config.api_token}}) {
-    if (*secret) secrets_in_use.emplace_back(name, (*secret)->file());  // file names only
-  }
-  log.Info("configuration loaded", {{"config", config_path},
-                                    {"repo", config.source.repo},
-                                    {"branch", config.source.branch},
-                                    {"state_dir", config.state_dir}});
-  if (config.notify.github_status) {
-    secrets_in_use.emplace_back("githubStatus", config.notify.github_status->token.file());
-  }
-  if (config.notify.gitlab_status) {
-    secrets_in_use.emplace_back("gitlabStatus", config.notify.gitlab_status->token.file());
-  }
-  for (const auto& t : config.notify.webhooks) {
-    secrets_in_use.emplace_back("alert webhook", t.secret.file());
-  }
-  for (const auto& [name, file] : secrets_in_use) {
-    log.Info("secret loaded", {{"for", name}, {"file", file}});
-  }
-
-  // SIGTERM/SIGINT are taken synchronously by this thread (sigwait), so they
-  // must be blocked before any other thread exists.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);  // a client hanging up must not kill the daemon
-
-  GlobalOptions session_options = global;
-  session_options.repo = config.source.repo;
-  session_options.branch = config.source.branch;
-  session_options.path = config.source.path == "." ? "" : config.source.path;
-  session_options.connect = config.connections;
-  session_options.state_dir = config.state_dir;
-  session_options.allowed_signers = config.source.verify.allowed_signers_file;
-  session_options.gpg_keyring = config.source.verify.gpg_keyring_file;
-  session_options.verify_mode = specs::VerifyModeName(config.source.verify.mode);
-  session_options.pull_requests = config.source.pull_requests;
-  serve::MetricsRegistry registry;
-  serve::GitdiscMetrics metrics(&registry);
-  reconciler::ControllerOptions controller_options;
-  // The daemon retries failed applies with jittered exponential backoff
-  // (docs/reconcile.md); `gitdisc reconcile` does so only with --retry-failed.
-  controller_options.retry_failed = true;
-  controller_options.hooks.pass_finished = [&metrics](double seconds) {
-    metrics.reconcile_duration.Observe(seconds);
-  };
-  controller_options.hooks.first_insert = [&log](const std::string& vm, const std::string& rev,
-                                                 const std::string& trigger, double seconds) {
-    char ms[32];
-    std::snprintf(ms, sizeof ms, "%.0f", seconds * 1000);
-    log.Info("first disc of a new revision inserted",
-             {{"vm", vm}, {"revision", rev}, {"trigger", trigger}, {"since_trigger_ms", ms}});
-  };
-  controller_options.progress = [&log](const std::string& vm, const std::string& step,
-                                       const std::string& detail) {
-    log.Info(step, {{"vm", vm}, {"detail", detail}});
-  };
-  auto session =
-      OpenFleetSession(session_options, /*with_source=*/true, controller_options);
-  if (!session.ok()) {
-    log.Error("cannot start the controller", {{"error", session.status().message()}});
-    return kExitError;
-  }
-  // Owned until exit; leaked on a grace timeout (see Daemon::Run).
-  auto* controller = new SessionController(std::move(session).value());
-
-  // Commit statuses, previews and alerts: a watcher and an outbox of their
-  // own, reading the controller, never holding it up.
-  serve::HttplibPoster poster;
-  serve::Notifications notifications({}, config.notify, config.source.repo, controller->api(),
-                                     &poster, &metrics, &log);
-  serve::HttpServerOptions http_options = serve::HttpServerOptions::FromConfig(config);
-  if (config.notify.github_status || config.notify.gitlab_status) {
-    http_options.previews = &notifications;
-  }
-  serve::HttpServer http(http_options, controller->api(), &registry, &metrics, &log);
-  serve::DaemonOptions daemon_options;
-  daemon_options.poll_interval = config.source.interval;
-  daemon_options.shutdown_grace = std::chrono::seconds(grace_seconds);
-  serve::Daemon daemon(daemon_options, controller, &http, &log);
-  if (Status st = daemon.Start(); !st.ok()) {
-    log.Error("cannot start", {{"error", st.message()}});
-    notifications.Stop();
-    delete controller;
-    return kExitError;
-  }
-  notifications.Start();
-  if (!config.notify.empty()) {
-    log.Info("notifications on",
-             {{"github_status", config.notify.github_status ? "yes" : "no"},
-              {"gitlab_status", config.notify.gitlab_status ? "yes" : "no"},
-              {"alert_webhooks", std::to_string(config.notify.webhooks.size())}});
-  }
-
-  std::thread waiter([&daemon, &signals, &log] {
-    int sig = 0;
-    sigwait(&signals, &sig);
-    log.Info("signal received", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
-    daemon.RequestStop(sig == SIGTERM ? "SIGTERM" : "SIGINT");
-  });
-  bool clean = daemon.Run();
-  if (!clean) {
-    // A thread is still inside the controller's Stop: exit without running
-    // destructors under it. Work in flight is recovered at the next start.
-    io->err.flush();
-    std::_Exit(kExitOk);
-  }
-  waiter.join();
-  notifications.Stop();
-  delete controller;
-  log.Info("bye");
-  return kExitOk;
+  serve::DaemonRunOptions options;
+  options.config_path = config_path;
+  options.log_format = log_format == "json" ? serve::LogFormat::kJson : serve::LogFormat::kText;
+  options.verbose = global.verbose;
+  options.shutdown_grace = std::chrono::seconds(grace_seconds);
+  return serve::RunDaemon(
+      *loaded.config, options,
+      [&global](const serve::ServeConfig& config, reconciler::ControllerOptions o,
+                const serve::DaemonServices& services) {
+        return OpenController(config, global, std::move(o), services);
+      },
+      io->err);
 }
 
 }  // namespace

@@ -7,8 +7,8 @@ namespace gitdisc::cli {
 
 const std::vector<Command>& Commands() {
   static const std::vector<Command> kCommands = {
-      ValidateCommand(), DiffCommand(),  ReconcileCommand(), ServeCommand(),
-      StatusCommand(),   LabelCommand(), IsoCommand(),
+      ValidateCommand(), DiffCommand(),  ReconcileCommand(), ServeCommand(), StatusCommand(),
+      LabelCommand(),    IsoCommand(),   VmCommand(),        CacheCommand(),
   };
   return kCommands;
 }

@@ -14,6 +14,8 @@ Command ServeCommand();
 Command StatusCommand();
 Command LabelCommand();
 Command IsoCommand();
+Command VmCommand();
+Command CacheCommand();
 
 // For a command whose implementation has not landed yet: accepts any
 // arguments, says so on stderr and exits 2.

@@ -7,7 +7,7 @@
 
 #include "base/file_util.h"
 #include "cli/source_options.h"
-#include "providers/libvirt_provider.h"
+#include "providers/provider_factory.h"
 
 namespace gitdisc::cli {
 
@@ -35,10 +35,11 @@ bool ConnectionGiven(const GlobalOptions& global) {
 
 Result<std::unique_ptr<FleetSession>> OpenFleetSession(const GlobalOptions& global,
                                                        bool with_source,
-                                                       ControllerOptions options) {
+                                                       ControllerOptions options,
+                                                       uint64_t cache_max_bytes) {
   auto s = std::make_unique<FleetSession>();
   std::string state = global.StateDir();
-  GITDISC_ASSIGN_OR_RETURN(auto provider, LibvirtProvider::Open(ConnectUris(global)));
+  GITDISC_ASSIGN_OR_RETURN(auto provider, OpenProvider(ConnectUris(global)));
   s->provider = std::move(provider);
   if (!with_source) return s;
   GITDISC_RETURN_IF_ERROR(MakeDirs(state, 0755));
@@ -47,10 +48,26 @@ Result<std::unique_ptr<FleetSession>> OpenFleetSession(const GlobalOptions& glob
   GITDISC_ASSIGN_OR_RETURN(s->source, specs::Source::Open(*s->git, so));
   iso::IsoCacheOptions co;
   co.dir = JoinPath(state, "isos");
+  co.max_bytes = cache_max_bytes;
   GITDISC_ASSIGN_OR_RETURN(s->cache, iso::IsoCache::Open(co));
   s->controller = std::make_unique<Controller>(s->provider.get(), s->source.get(), s->cache.get(),
                                                &s->clock, std::move(options));
   return s;
+}
+
+Result<VmInfo> FindVmByName(Provider& provider, const std::string& name) {
+  GITDISC_ASSIGN_OR_RETURN(auto vms, provider.ListVms());
+  std::vector<VmInfo> found;
+  for (VmInfo& v : vms) {
+    if (v.name == name) found.push_back(std::move(v));
+  }
+  if (found.empty()) return Status::NotFound("no VM named " + name);
+  if (found.size() > 1) {
+    std::string keys;
+    for (const VmInfo& v : found) keys += " " + v.key;
+    return Status::Invalid("the name " + name + " is ambiguous:" + keys);
+  }
+  return std::move(found[0]);
 }
 
 void PrintPlanText(std::ostream& out, const Plan& plan, const DesiredBuild& desired,

@@ -1,7 +1,8 @@
 // FleetSession: the real dependencies of the fleet commands (`diff` against
 // the fleet, `reconcile`, `status --connect`, `label`), built from the global
 // options: libgit2, the Git Source (--repo/--branch/--path, STATE), the
-// libvirt provider (--connect, default qemu:///system), the ISO cache
+// provider (--connect: libvirt or vsphere:// URIs, default qemu:///system;
+// providers/provider_factory.h), the ISO cache
 // (STATE/isos) and a Controller over them. Owned by one command run.
 #ifndef GITDISC_CLI_FLEET_SESSION_H_
 #define GITDISC_CLI_FLEET_SESSION_H_
@@ -39,13 +40,18 @@ void WarnIfFetchFailed(FleetSession& session, std::string_view command, std::ost
 // configured default), else {"qemu:///system"}.
 std::vector<std::string> ConnectUris(const GlobalOptions& global);
 
+// The one VM named `name` on the provider's hosts: kNotFound when none is,
+// kInvalid naming the keys when the name is found on several hosts.
+Result<VmInfo> FindVmByName(Provider& provider, const std::string& name);
+
 // Whether a fleet was named (--connect or $LIBVIRT_DEFAULT_URI).
 bool ConnectionGiven(const GlobalOptions& global);
 
-// with_source false: provider only (status without a repo, label).
-Result<std::unique_ptr<FleetSession>> OpenFleetSession(const GlobalOptions& global,
-                                                       bool with_source,
-                                                       reconciler::ControllerOptions options = {});
+// with_source false: provider only (status without a repo, label). The
+// image cache is bounded by `cache_max_bytes` (--cache-max; 0: unbounded).
+Result<std::unique_ptr<FleetSession>> OpenFleetSession(
+    const GlobalOptions& global, bool with_source, reconciler::ControllerOptions options = {},
+    uint64_t cache_max_bytes = iso::kDefaultCacheMaxBytes);
 
 // Prints the plan for people (DESIGN.md §4: "+ install", "^ upgrade",
 // "= in sync", "! blocked"), aligned, colour only when `color`.

@@ -1,6 +1,6 @@
 // SourceOptionsFrom: the Git source a command reads, from the global options
-// (--repo, --branch, --path, STATE, the verification flags
-// --allowed-signers/--gpg-keyring/--verify-mode) and the credentials in the
+// (--repo, --branch, --path, STATE, --artifact-root/--allow-http-artifacts,
+// the verification flags --allowed-signers/--gpg-keyring/--verify-mode) and the credentials in the
 // environment (docs/git-source.md "Credentials"). One place, so validate,
 // diff, reconcile, status and serve open the same Source the same way.
 #ifndef GITDISC_CLI_SOURCE_OPTIONS_H_

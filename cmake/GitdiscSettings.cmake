@@ -64,6 +64,6 @@ function(gitdisc_add_vm_script_test name script timeout)
   endif()
   add_test(NAME ${name}
     COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/${script} $<TARGET_FILE:gitdisc>
-            ${PROJECT_BINARY_DIR}/guest ${PROJECT_SOURCE_DIR})
+            ${PROJECT_BINARY_DIR}/guest ${PROJECT_SOURCE_DIR} ${ARGN})
   set_tests_properties(${name} PROPERTIES LABELS vm RUN_SERIAL TRUE TIMEOUT ${timeout})
 endfunction()

@@ -9,17 +9,20 @@
 // in the ledger and `status` reports them on the next connection. One
 // operation runs at a time; a different op id meanwhile gets `busy`.
 //
-// apply, in order: find the disc among the candidate devices (retrying for
-// disc_retry: the first reads after a media change can fail), read its
-// manifest, refuse unless the bundle digest equals the host's and every payload
-// digest recomputes from its manifest entry, verify every file on the disc
-// (SHA-256, modes, nothing extra), mount it read-only (fallback: extract the
-// payloads with the ISO reader), run each requested payload not yet applied
-// (ledger: same name and digest, result ok) in `after` order, stop at the
-// first failure, record each result durably before reporting it, unmount and
-// unlock the drive, then report `done` (and reboot when a payload asked).
+// apply (guest/apply_operation.h): find the disc by the volume ID the host's
+// bundle digest names, among every candidate device (retrying for disc_retry:
+// the first reads after a media change can fail); refuse unless its manifest
+// carries exactly that digest and every payload digest recomputes from its
+// manifest entry; check the disc's layout; copy each payload that will run
+// off the disc with the ISO reader while hashing it, and verify the copy
+// (guest/payload_store.h) — trying the next matching device if one fails;
+// close and unlock the drive; then run each requested payload not yet
+// applied (ledger: same name and digest, result ok) from its verified copy in
+// `after` order, stop at the first failure, record each result durably
+// before reporting it, keep the copy of what succeeded, and report `done`
+// (and reboot when a payload asked). The kernel never mounts the disc.
 //
-// Side effects on the guest (mount, unlock, reboot, device listing) go through
+// Side effects on the guest (unlock, reboot, device listing) go through
 // AgentSystem so tests can record them. Agent is thread-safe: Serve() may be
 // called again (after a reconnect) while an apply runs.
 #ifndef GITDISC_GUEST_AGENT_H_
@@ -39,19 +42,17 @@ namespace gitdisc::guest {
 class AgentSystem {
  public:
   virtual ~AgentSystem() = default;
-  // Candidate CD-ROM devices (/dev/sr*), sorted.
+  // Candidate disc devices, sorted: CD-ROM drives (/dev/sr*) and whole disks
+  // (/dev/vd*, /dev/sd*), where a hot-added bundle disk appears.
   virtual std::vector<std::string> ListDiscDevices() = 0;
-  // Mounts device read-only (iso9660, nodev, nosuid) on dir, creating dir.
-  virtual Status Mount(const std::string& device, const std::string& dir) = 0;
-  // Unmounts dir (lazily if it stays busy) and removes it.
-  virtual Status Unmount(const std::string& dir) = 0;
-  // Unlocks the drive's tray (CDROM_LOCKDOOR 0); ok for non-block devices.
+  // Unlocks the drive's tray (CDROM_LOCKDOOR 0). Ok for what has no tray (an
+  // image file, a disk) and for a device that is gone.
   virtual Status UnlockDrive(const std::string& device) = 0;
   // Syncs file systems and reboots the guest. Returns only in tests.
   virtual void Reboot() = 0;
 };
 
-// The real thing: mount(2), umount2(2), the CDROM_LOCKDOOR ioctl, reboot(2).
+// The real thing: /dev listing, the CDROM_LOCKDOOR ioctl, reboot(2).
 std::unique_ptr<AgentSystem> MakeLinuxAgentSystem();
 
 struct AgentOptions {

@@ -29,7 +29,8 @@ void SetId(HostMessage& m, uint64_t id) {
 }
 
 gitdisc::Status FromError(const ErrorReply& e) {
-  std::string msg = std::string("agent: ") + ErrorCodeName(e.code) + ": " + e.message;
+  std::string msg =
+      std::string("agent: ") + ErrorCodeName(e.code) + ": " + QuoteUntrusted(e.message, 300);
   switch (e.code) {
     case ErrorCode::kBusy:
       return gitdisc::Status::Unavailable(msg);
@@ -48,49 +49,106 @@ AgentClient::AgentClient(std::unique_ptr<ByteStream> stream)
 AgentClient::AgentClient(std::unique_ptr<ByteStream> stream, Options options)
     : stream_(std::move(stream)),
       options_(std::move(options)),
-      reader_(stream_.get(), kMaxLineBytes) {}
+      reader_(stream_.get(), options_.limits.max_line_bytes) {}
 
 AgentClient::~AgentClient() = default;
 
-Result<AgentMessage> AgentClient::ReadMessage(milliseconds timeout) {
-  auto deadline = SteadyClock::now() + timeout;
+SteadyClock::time_point AgentClient::Cap(SteadyClock::time_point t) const {
+  return std::min(t, deadline_);
+}
+
+gitdisc::Status AgentClient::Misbehaving() const {
+  return gitdisc::Status::Corrupt("agent misbehaving: " + misbehaviour_->detail);
+}
+
+gitdisc::Status AgentClient::CutOff(std::string bound, std::string detail) {
+  if (!misbehaviour_) misbehaviour_ = Misbehaviour{std::move(bound), std::move(detail)};
+  stream_->Close();  // nothing more is read from this guest
+  events_.clear();
+  queued_bytes_ = 0;
+  return Misbehaving();
+}
+
+Result<AgentMessage> AgentClient::ReadMessage(SteadyClock::time_point deadline, Budget& b,
+                                              size_t* line_bytes) {
+  const Options::Limits& lim = options_.limits;
   for (;;) {
-    auto left = std::chrono::duration_cast<milliseconds>(deadline - SteadyClock::now());
-    if (left.count() < 0) left = milliseconds(0);
-    Result<std::string> line = reader_.ReadLine(left);
+    if (misbehaviour_) return Misbehaving();
+    // Checked per line, not only per read: lines already buffered (a flood)
+    // cannot keep a call going past its deadline either.
+    if (b.lines > 0 && SteadyClock::now() >= deadline) {
+      return gitdisc::Status::Timeout("no reply before the deadline");
+    }
+    Result<std::string> line = reader_.ReadLineUntil(deadline);
     if (!line.ok()) {
-      if (line.status().code() == gitdisc::Status::Code::kInvalid) {  // over-long, skipped
-        ++ignored_lines_;
-        continue;
+      if (line.status().code() == gitdisc::Status::Code::kInvalid) {
+        return CutOff("LineTooLong",
+                      "a line longer than " + std::to_string(lim.max_line_bytes) + " bytes");
       }
       if (line.status().code() == gitdisc::Status::Code::kUnavailable) {
         return gitdisc::Status::Unavailable("agent channel closed");
       }
       return line.status();
     }
-    if (line->empty()) continue;
-    Result<AgentMessage> m = DecodeAgentMessage(*line);
+    if (++b.lines > lim.max_lines_per_call) {
+      return CutOff("TooManyLines",
+                    "more than " + std::to_string(lim.max_lines_per_call) + " lines in one call");
+    }
+    b.bytes += line->size() + 1;
+    if (b.bytes > lim.max_bytes_per_call) {
+      return CutOff("TooManyBytes", "more than " + std::to_string(lim.max_bytes_per_call) +
+                                        " bytes in one call");
+    }
+    Result<AgentMessage> m = line->empty() ? Result<AgentMessage>(gitdisc::Status::Invalid("blank"))
+                                           : DecodeAgentMessage(*line);
     if (!m.ok()) {
       ++ignored_lines_;
+      if (++b.ignored > lim.max_ignored_per_call) {
+        return CutOff("JunkLines", "more than " + std::to_string(lim.max_ignored_per_call) +
+                                       " blank or undecodable lines in one call (the last: \"" +
+                                       QuoteUntrusted(*line, 60) + "\")");
+      }
       continue;
     }
+    if (!ReplyId(*m) && !std::holds_alternative<ErrorReply>(*m) &&
+        ++b.events > lim.max_events_per_call) {
+      return CutOff("TooManyEvents", "more than " + std::to_string(lim.max_events_per_call) +
+                                         " events in one call");
+    }
+    *line_bytes = line->size() + 1;
     return m;
   }
 }
 
+gitdisc::Status AgentClient::Queue(AgentMessage event, size_t line_bytes) {
+  const Options::Limits& lim = options_.limits;
+  if (events_.size() >= lim.max_queued_events ||
+      queued_bytes_ + line_bytes > lim.max_queued_event_bytes) {
+    return CutOff("EventQueueFull", "more than " + std::to_string(lim.max_queued_events) +
+                                        " events or " + std::to_string(lim.max_queued_event_bytes) +
+                                        " bytes of events waiting");
+  }
+  queued_bytes_ += line_bytes;
+  events_.emplace_back(std::move(event), line_bytes);
+  return gitdisc::Status::Ok();
+}
+
 Result<AgentMessage> AgentClient::Call(HostMessage request) {
+  if (misbehaviour_) return Misbehaving();
   std::vector<uint64_t> ids;
+  Budget budget;
   gitdisc::Status last = gitdisc::Status::Timeout("agent did not answer");
-  for (int attempt = 0; attempt < std::max(1, options_.max_attempts); ++attempt) {
+  const int attempts = std::max(1, options_.max_attempts);
+  const auto call_deadline = Cap(SteadyClock::now() + options_.request_timeout * attempts);
+  for (int attempt = 0; attempt < attempts && SteadyClock::now() < call_deadline; ++attempt) {
     uint64_t id = next_id_++;
     ids.push_back(id);
     SetId(request, id);
     GITDISC_RETURN_IF_ERROR(stream_->Write(EncodeHostMessage(request)));
-    auto deadline = SteadyClock::now() + options_.request_timeout;
+    auto deadline = std::min(SteadyClock::now() + options_.request_timeout, call_deadline);
     for (;;) {
-      auto left = std::chrono::duration_cast<milliseconds>(deadline - SteadyClock::now());
-      if (left.count() <= 0) break;
-      Result<AgentMessage> m = ReadMessage(left);
+      size_t bytes = 0;
+      Result<AgentMessage> m = ReadMessage(deadline, budget, &bytes);
       if (!m.ok()) {
         if (m.status().code() == gitdisc::Status::Code::kTimeout) break;
         return m.status();
@@ -102,13 +160,17 @@ Result<AgentMessage> AgentClient::Call(HostMessage request) {
           last = FromError(std::get<ErrorReply>(*m));
           break;
         }
-        events_.push_back(std::move(*m));
+        GITDISC_RETURN_IF_ERROR(Queue(std::move(*m), bytes));
         continue;
       }
       if (std::find(ids.begin(), ids.end(), *rid) == ids.end()) continue;  // stale
       if (auto* e = std::get_if<ErrorReply>(&*m)) return FromError(*e);
       return m;
     }
+  }
+  if (reader_.pending_bytes() > 0) {
+    return CutOff("LineNotEnded", "a line did not end within the call's deadline (" +
+                                      std::to_string(reader_.pending_bytes()) + " bytes so far)");
   }
   return gitdisc::Status::Timeout(last.message() + " after " + std::to_string(ids.size()) +
                                   " attempts");
@@ -151,20 +213,33 @@ Result<StatusReply> AgentClient::Status(const std::optional<std::string>& op_id)
 Result<DoneEvent> AgentClient::WaitForDone(const std::string& op_id,
                                            SteadyClock::time_point deadline,
                                            const EventFn& on_event) {
+  if (misbehaviour_) return Misbehaving();
+  deadline = Cap(deadline);
   auto quiet_since = SteadyClock::now();
+  Budget budget;  // events: the whole wait; lines and bytes: one status round
   for (;;) {
     while (!events_.empty()) {
-      AgentMessage m = std::move(events_.front());
+      AgentMessage m = std::move(events_.front().first);
+      queued_bytes_ -= events_.front().second;
       events_.pop_front();
       if (auto* d = std::get_if<DoneEvent>(&m); d && d->op_id == op_id) return std::move(*d);
       if (on_event) on_event(m);
     }
     auto now = SteadyClock::now();
-    if (now >= deadline)
+    if (now >= deadline) {
+      if (reader_.pending_bytes() > 0) {
+        return CutOff("LineNotEnded", "a line did not end before operation " + op_id +
+                                          "'s deadline (" +
+                                          std::to_string(reader_.pending_bytes()) + " bytes)");
+      }
       return gitdisc::Status::Timeout("operation " + op_id + " did not finish in time");
+    }
     if (now - quiet_since >= options_.status_interval) {
       quiet_since = now;
+      budget.lines = budget.ignored = 0;
+      budget.bytes = 0;
       Result<StatusReply> st = Status(op_id);
+      if (misbehaviour_) return Misbehaving();
       if (st.ok()) {
         for (const auto& op : st->ops) {
           if (op.op_id != op_id) continue;
@@ -174,7 +249,7 @@ Result<DoneEvent> AgentClient::WaitForDone(const std::string& op_id,
           if (op.state == OpState::kFinished) {
             // Events queued before the status reply come first.
             bool queued_done = std::any_of(events_.begin(), events_.end(), [&](const auto& e) {
-              auto* d = std::get_if<DoneEvent>(&e);
+              auto* d = std::get_if<DoneEvent>(&e.first);
               return d && d->op_id == op_id;
             });
             if (!queued_done) {
@@ -187,18 +262,35 @@ Result<DoneEvent> AgentClient::WaitForDone(const std::string& op_id,
       }
       continue;
     }
-    auto wait = std::min(
-        std::chrono::duration_cast<milliseconds>(deadline - now),
-        std::chrono::duration_cast<milliseconds>(options_.status_interval - (now - quiet_since)));
-    Result<AgentMessage> m = ReadMessage(std::max(wait, milliseconds(1)));
+    auto wait_until = std::min(deadline, quiet_since + options_.status_interval);
+    size_t bytes = 0;
+    Result<AgentMessage> m = ReadMessage(wait_until, budget, &bytes);
     if (!m.ok()) {
       if (m.status().code() == gitdisc::Status::Code::kTimeout) continue;
       return m.status();
     }
     if (ReplyId(*m)) continue;  // a late reply to an earlier call
     quiet_since = SteadyClock::now();
-    events_.push_back(std::move(*m));
+    GITDISC_RETURN_IF_ERROR(Queue(std::move(*m), bytes));
   }
+}
+
+std::string QuoteUntrusted(std::string_view s, size_t max) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  size_t i = 0;
+  for (; i < s.size() && out.size() < max; ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out += static_cast<char>(c);
+    } else {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  if (i < s.size()) out += "... (" + std::to_string(s.size()) + " bytes)";
+  return out;
 }
 
 }  // namespace gitdisc::guest

@@ -1,21 +1,27 @@
-// Host AgentClient <-> Agent over a socketpair, with a real bundle ISO file
-// (written by iso/) standing in for the CD-ROM drive. Mounting a plain file
-// fails (ENOTBLK), so these runs take the extract fallback; the mount path is
-// covered by the real-guest test (tests/guest/).
+// Host AgentClient <-> Agent over a socketpair, with real bundle ISO files
+// (written by iso/) standing in for the drives. The agent reads them with the
+// same ISO reader it uses on /dev/sr0; the kernel side (a real drive, media
+// changes, two drives) is covered by the real-guest test (tests/guest/).
 #include "guest/agent.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <fstream>
+#include <mutex>
 #include <thread>
 
 #include "base/file_util.h"
 #include "guest/agent_client.h"
 #include "guest/line_reader.h"
+#include "guest/payload_store.h"
 #include "guest/test_bundle.h"
+#include "iso/bundle.h"
+#include "tests/support/disc_forgery.h"
 
 namespace gitdisc::guest {
 namespace {
@@ -25,23 +31,36 @@ using testing::ScriptPayload;
 using testing::TempDir;
 using testing::WriteBundle;
 
-// The real Linux system, except that reboots are only counted.
+// What the fake guest has: its "devices" (image files standing in for
+// /dev/sr0, /dev/vda, ...) and what the agent did to them.
+struct Drives {
+  std::mutex mu;
+  std::vector<std::string> devices;
+  std::vector<std::string> unlocked;
+  std::atomic<int> reboots{0};
+};
+
+// The real Linux system, except that the devices are listed from Drives,
+// unlocks are recorded and reboots only counted.
 class RecordingSystem final : public AgentSystem {
  public:
-  explicit RecordingSystem(std::atomic<int>* reboots) : reboots_(reboots) {}
-  std::vector<std::string> ListDiscDevices() override { return {}; }
-  Status Mount(const std::string& d, const std::string& m) override {
-    mounts_attempted++;
-    return real_->Mount(d, m);
+  explicit RecordingSystem(Drives* drives) : drives_(drives) {}
+  std::vector<std::string> ListDiscDevices() override {
+    std::lock_guard<std::mutex> l(drives_->mu);
+    return drives_->devices;
   }
-  Status Unmount(const std::string& m) override { return real_->Unmount(m); }
-  Status UnlockDrive(const std::string& d) override { return real_->UnlockDrive(d); }
-  void Reboot() override { ++*reboots_; }
-  int mounts_attempted = 0;
+  Status UnlockDrive(const std::string& d) override {
+    {
+      std::lock_guard<std::mutex> l(drives_->mu);
+      drives_->unlocked.push_back(d);
+    }
+    return real_->UnlockDrive(d);
+  }
+  void Reboot() override { ++drives_->reboots; }
 
  private:
   std::unique_ptr<AgentSystem> real_ = MakeLinuxAgentSystem();
-  std::atomic<int>* reboots_;
+  Drives* drives_;
 };
 
 int CountLines(const std::string& path) {
@@ -58,13 +77,21 @@ class AgentTest : public ::testing::Test {
     // As in gitdisc-agent's main: a host that hung up must not kill the agent.
     ::signal(SIGPIPE, SIG_IGN);
     out_ = tmp_ / "effects.log";
+    StartAgent({tmp_ / "disc.iso"});
+  }
+
+  // A fresh agent on the same state dir; `discs` empty: it looks at the
+  // devices the system lists (drives_.devices).
+  void StartAgent(std::vector<std::string> discs) {
+    Disconnect();
+    agent_.reset();
     AgentOptions o;
     o.state_dir = tmp_ / "state";
-    o.discs = {tmp_ / "disc.iso"};
+    o.discs = std::move(discs);
     o.disc_retry = milliseconds(300);
     o.kill_grace = milliseconds(200);
     o.reboot_delay = milliseconds(0);
-    auto a = Agent::Create(o, std::make_unique<RecordingSystem>(&reboots_));
+    auto a = Agent::Create(o, std::make_unique<RecordingSystem>(&drives_));
     ASSERT_TRUE(a.ok()) << a.status().ToString();
     agent_ = std::move(*a);
     Connect();
@@ -135,7 +162,7 @@ class AgentTest : public ::testing::Test {
 
   TempDir tmp_;
   std::string out_;
-  std::atomic<int> reboots_{0};
+  Drives drives_;
   std::unique_ptr<Agent> agent_;
   std::unique_ptr<ByteStream> host_end_, agent_end_;
   std::thread server_;
@@ -171,19 +198,26 @@ TEST_F(AgentTest, AppliesInAfterOrderWithTheRunEnvironmentAndRecordsIt) {
 
   auto effects = ReadFile(out_);
   ASSERT_TRUE(effects.ok());
-  std::string root = tmp_ / "state/run/extract";
-  EXPECT_EQ(*effects, "first 1 test-revision op-1 cwd=" + root + "/first scratch=" + tmp_.path() +
-                          "/state/scratch/first\n" + "second 1 test-revision op-1 cwd=" + root +
-                          "/second scratch=" + tmp_.path() + "/state/scratch/second\n");
-  // The extract fallback ran (a plain file cannot be mounted) and was cleaned up.
-  bool saw_extract = false, saw_result = false;
+  // Each ran in its verified copy, kept under the state dir by digest.
+  auto copy = [&](const PayloadResult& r) {
+    return tmp_.path() + "/state/payloads/" + r.payload + "/" + r.digest + "/files";
+  };
+  EXPECT_EQ(*effects, "first 1 test-revision op-1 cwd=" + copy(done.results[0]) +
+                          " scratch=" + tmp_.path() + "/state/scratch/first\n" +
+                          "second 1 test-revision op-1 cwd=" + copy(done.results[1]) +
+                          " scratch=" + tmp_.path() + "/state/scratch/second\n");
+  EXPECT_TRUE(PathExists(copy(done.results[0]) + "/install.sh"));
+  // Found, checked, copied, released, and only then run.
+  std::vector<std::string> phases;
+  bool saw_result = false;
   for (const auto& e : events) {
-    if (auto* p = std::get_if<ProgressEvent>(&e)) saw_extract |= p->phase == "extract";
+    if (auto* p = std::get_if<ProgressEvent>(&e)) {
+      if (phases.empty() || phases.back() != p->phase) phases.push_back(p->phase);
+    }
     saw_result |= std::holds_alternative<ResultEvent>(e);
   }
-  EXPECT_TRUE(saw_extract);
+  EXPECT_EQ(phases, (std::vector<std::string>{"disc", "verify", "copy", "release", "run"}));
   EXPECT_TRUE(saw_result);
-  EXPECT_FALSE(PathExists(root));
 
   auto ledger = client_->Ledger();
   ASSERT_TRUE(ledger.ok());
@@ -327,7 +361,7 @@ TEST_F(AgentTest, RebootRequestedIsRecordedReportedThenRebooted) {
   EXPECT_EQ(d.results[2].result, Outcome::kSkipped);
   EXPECT_TRUE(d.reboot);
   agent_->WaitIdle();
-  EXPECT_EQ(reboots_.load(), 1);
+  EXPECT_EQ(drives_.reboots.load(), 1);
   auto ledger = client_->Ledger();
   ASSERT_TRUE(ledger.ok());
   EXPECT_EQ(ledger->size(), 2u);
@@ -424,15 +458,7 @@ TEST_F(AgentTest, MalformedInputGetsAnErrorAndTheConnectionIsKept) {
 TEST_F(AgentTest, LedgerSurvivesAnAgentRestart) {
   std::string digest = Disc({Effect("first")});
   ApplyAndWait("op-1", digest, {"first"});
-  Disconnect();
-  agent_.reset();
-  AgentOptions o;
-  o.state_dir = tmp_ / "state";
-  o.discs = {tmp_ / "disc.iso"};
-  auto a = Agent::Create(o, std::make_unique<RecordingSystem>(&reboots_));
-  ASSERT_TRUE(a.ok());
-  agent_ = std::move(*a);
-  Connect();
+  StartAgent({tmp_ / "disc.iso"});
   auto ledger = client_->Ledger();
   ASSERT_TRUE(ledger.ok());
   ASSERT_EQ(ledger->size(), 1u);
@@ -441,6 +467,222 @@ TEST_F(AgentTest, LedgerSurvivesAnAgentRestart) {
   ASSERT_TRUE(acc.ok());
   EXPECT_EQ(acc->state, OpState::kFinished);
   EXPECT_EQ(CountLines(out_), 1);
+}
+
+// Payload "app" at version v: appends "app <v> <content of data/readme.txt>"
+// to the effects log; exits `code`.
+iso::BundlePayload App(const std::string& out, const std::string& v, int code = 0) {
+  iso::BundlePayload p =
+      ScriptPayload("app",
+                    "echo \"app $GITDISC_VERSION $(cat data/readme.txt)\" >> \"$OUT\"\nexit " +
+                        std::to_string(code) + "\n",
+                    {{"OUT", out}});
+  p.version = v;
+  return p;
+}
+
+std::vector<std::string> Listing(const std::string& dir) {
+  auto names = ListFolder(dir);
+  return names.ok() ? *names : std::vector<std::string>{};
+}
+
+TEST_F(AgentTest, TheDriveIsReleasedBeforeAnythingRunsAndADiscSwappedThenChangesNothing) {
+  // The payload waits for the test's go, then reads a file of its folder.
+  iso::BundlePayload p = ScriptPayload("first",
+                                       "while [ ! -f \"$GO\" ]; do sleep 0.05; done\n"
+                                       "echo \"first $(cat data/readme.txt)\" >> \"$OUT\"\n",
+                                       {{"OUT", out_}, {"GO", tmp_ / "go"}});
+  std::string digest = Disc({p});
+  ASSERT_TRUE(client_->Apply("op-swap", digest, {"first"}).ok());
+  // Running, and the drive already released: the host may eject now.
+  bool released_while_running = false;
+  for (int i = 0; i < 200 && !released_while_running; ++i) {
+    auto st = client_->Status("op-swap");
+    ASSERT_TRUE(st.ok()) << st.status().ToString();
+    const OpStatus& op = st->ops.at(0);
+    released_while_running = op.state == OpState::kRunning && op.phase == "run" && op.disc_released;
+    if (!released_while_running) std::this_thread::sleep_for(milliseconds(25));
+  }
+  ASSERT_TRUE(released_while_running);
+  {
+    std::lock_guard<std::mutex> l(drives_.mu);
+    EXPECT_EQ(drives_.unlocked, std::vector<std::string>{tmp_ / "disc.iso"});
+  }
+  // Another disc in the drive (same path), with other content in that file.
+  std::string other;
+  ASSERT_FALSE(WriteBundle({ScriptPayload("first", "echo EVIL >> \"$OUT\"\n", {{"OUT", out_}})},
+                           tmp_ / "disc.iso", &other)
+                   .empty())
+      << other;
+  ASSERT_TRUE(
+      test_support::ReplaceUniqueBytes(tmp_ / "disc.iso", "payload first\n", "EVILOAD first\n")
+          .ok());
+  ASSERT_TRUE(WriteFileAtomic(tmp_ / "go", "").ok());
+  auto done =
+      client_->WaitForDone("op-swap", std::chrono::steady_clock::now() + std::chrono::minutes(1));
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_EQ(done->results.at(0).result, Outcome::kOk) << done->results.at(0).output_tail;
+  EXPECT_TRUE(done->disc_released);
+  auto effects = ReadFile(out_);
+  ASSERT_TRUE(effects.ok());
+  EXPECT_EQ(*effects, "first payload first\n");
+}
+
+TEST_F(AgentTest, TheKeptCopyIsReplacedOnUpgradeAndKeptWhenAnUpgradeFails) {
+  std::string app_dir = tmp_ / "state/payloads/app";
+  std::string d1 = Disc({App(out_, "1")});
+  DoneEvent one = ApplyAndWait("op-1", d1, {"app"});
+  ASSERT_EQ(one.results.at(0).result, Outcome::kOk) << one.message;
+  std::string v1 = one.results[0].digest;
+  EXPECT_EQ(Listing(app_dir), (std::vector<std::string>{v1, "installed"}));
+
+  std::string d2 = Disc({App(out_, "2")});
+  DoneEvent two = ApplyAndWait("op-2", d2, {"app"});
+  ASSERT_EQ(two.results.at(0).result, Outcome::kOk) << two.message;
+  std::string v2 = two.results[0].digest;
+  ASSERT_NE(v1, v2);
+  EXPECT_EQ(Listing(app_dir), (std::vector<std::string>{v2, "installed"}));
+
+  std::string d3 = Disc({App(out_, "3", /*code=*/4)});
+  DoneEvent three = ApplyAndWait("op-3", d3, {"app"});
+  ASSERT_EQ(three.results.at(0).result, Outcome::kFailed);
+  EXPECT_EQ(Listing(app_dir), (std::vector<std::string>{v2, "installed"}));
+
+  // What is kept needs no disc and still verifies.
+  ASSERT_TRUE(RemoveAll(tmp_ / "disc.iso").ok());
+  auto store = PayloadStore::Open(tmp_ / "state/payloads");
+  ASSERT_TRUE(store.ok());
+  auto kept = (*store)->Installed("app");
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  EXPECT_EQ(kept->digest, v2);
+  EXPECT_EQ(kept->entry.version, "2");
+  EXPECT_EQ(CountLines(out_), 3);
+}
+
+TEST_F(AgentTest, AnAppliedPayloadWithoutAKeptCopyGetsOneWithoutRunningAgain) {
+  std::string digest = Disc({Effect("first")});
+  DoneEvent d = ApplyAndWait("op-1", digest, {"first"});
+  ASSERT_EQ(d.results.at(0).result, Outcome::kOk);
+  // As after an upgrade from an agent that kept no copies.
+  ASSERT_TRUE(RemoveAll(tmp_ / "state/payloads").ok());
+  StartAgent({tmp_ / "disc.iso"});
+  DoneEvent again = ApplyAndWait("op-2", digest, {"first"});
+  EXPECT_EQ(again.results.at(0).op_id, "op-1");
+  EXPECT_EQ(CountLines(out_), 1);
+  EXPECT_EQ(Listing(tmp_ / "state/payloads/first"),
+            (std::vector<std::string>{d.results[0].digest, "installed"}));
+}
+
+// The fake guest's devices: a missing one, another bundle, a forged disc
+// with the genuine volume ID and its own manifest, a copy of the genuine disc
+// with one file changed, and the genuine disc.
+class DriveChoiceTest : public AgentTest {
+ protected:
+  void MakeDiscs() {
+    std::string err;
+    genuine_ = WriteBundle({Effect("first")}, tmp_ / "genuine.iso", &err);
+    ASSERT_FALSE(genuine_.empty()) << err;
+    ASSERT_FALSE(WriteBundle({Effect("second")}, tmp_ / "other.iso", &err).empty()) << err;
+    ASSERT_FALSE(WriteBundle({ScriptPayload("first", "echo FORGED >> \"$OUT\"\n", {{"OUT", out_}})},
+                             tmp_ / "forged.iso", &err)
+                     .empty())
+        << err;
+    ASSERT_TRUE(
+        test_support::PatchVolumeId(tmp_ / "forged.iso", iso::VolumeIdForDigest(genuine_)).ok());
+    ASSERT_TRUE(WriteFileAtomic(tmp_ / "tampered.iso", *ReadFile(tmp_ / "genuine.iso")).ok());
+    ASSERT_TRUE(test_support::ReplaceUniqueBytes(tmp_ / "tampered.iso", "payload first\n",
+                                                 "PAYLOAD first\n")
+                    .ok());
+  }
+  void UseDevices(std::vector<std::string> devices) {
+    {
+      std::lock_guard<std::mutex> l(drives_.mu);
+      drives_.devices = std::move(devices);
+      drives_.unlocked.clear();
+    }
+    StartAgent({});
+  }
+  std::string genuine_;
+};
+
+TEST_F(DriveChoiceTest, TheDriveIsChosenByVolumeIdAndManifestAndForgedDiscsNeverRun) {
+  MakeDiscs();
+  UseDevices({tmp_ / "sr-empty", tmp_ / "other.iso", tmp_ / "forged.iso", tmp_ / "tampered.iso",
+              tmp_ / "genuine.iso"});
+  std::vector<AgentMessage> events;
+  DoneEvent d = ApplyAndWait("op-1", genuine_, {"first"}, &events);
+  ASSERT_EQ(d.results.size(), 1u);
+  EXPECT_EQ(d.results[0].result, Outcome::kOk) << d.message;
+  EXPECT_EQ(d.results[0].output_tail, "payload first\n");  // the genuine readme
+  auto effects = ReadFile(out_);
+  ASSERT_TRUE(effects.ok());
+  EXPECT_EQ(effects->find("FORGED"), std::string::npos);
+  EXPECT_EQ(CountLines(out_), 1);
+  // The forged label was opened but its manifest refused at once; the
+  // tampered copy was tried and dropped; the genuine disc was used.
+  std::string progress;
+  for (const auto& e : events) {
+    if (auto* p = std::get_if<ProgressEvent>(&e)) progress += p->phase + ": " + p->message + "\n";
+  }
+  EXPECT_NE(progress.find("checking " + tmp_ / "tampered.iso"), std::string::npos) << progress;
+  EXPECT_NE(progress.find("released " + tmp_ / "genuine.iso"), std::string::npos) << progress;
+  EXPECT_EQ(progress.find("checking " + tmp_ / "forged.iso"), std::string::npos) << progress;
+  std::lock_guard<std::mutex> l(drives_.mu);
+  EXPECT_EQ(drives_.unlocked,
+            (std::vector<std::string>{tmp_ / "genuine.iso", tmp_ / "tampered.iso"}));
+}
+
+TEST_F(DriveChoiceTest, OnlyForgedDiscsAreRefusedNamingEachAndNothingRuns) {
+  MakeDiscs();
+  UseDevices({tmp_ / "forged.iso", tmp_ / "tampered.iso"});
+  DoneEvent d = ApplyAndWait("op-1", genuine_, {"first"});
+  ASSERT_EQ(d.results.size(), 1u);
+  EXPECT_EQ(d.results[0].result, Outcome::kRefused);
+  EXPECT_NE(d.message.find(tmp_ / "tampered.iso"), std::string::npos) << d.message;
+  EXPECT_NE(d.message.find("does not match its manifest"), std::string::npos) << d.message;
+  EXPECT_TRUE(d.disc_released);
+  EXPECT_FALSE(PathExists(out_));
+  EXPECT_FALSE(PathExists(tmp_ / "state/payloads/first"));
+
+  UseDevices({tmp_ / "forged.iso", tmp_ / "other.iso"});
+  d = ApplyAndWait("op-2", genuine_, {"first"});
+  EXPECT_EQ(d.results.at(0).result, Outcome::kRefused);
+  EXPECT_NE(d.message.find("forged.iso holds bundle"), std::string::npos) << d.message;
+  EXPECT_NE(d.message.find("other.iso holds volume"), std::string::npos) << d.message;
+  EXPECT_FALSE(PathExists(out_));
+}
+
+TEST_F(AgentTest, AJolietOnlyDiscIsRefusedWithAClearReason) {
+  std::string digest = Disc({Effect("first")});
+  ASSERT_TRUE(
+      test_support::WriteJolietOnlyCopy(tmp_ / "disc.iso", tmp_ / "joliet.iso", tmp_.path()).ok());
+  ASSERT_EQ(::rename((tmp_ / "joliet.iso").c_str(), (tmp_ / "disc.iso").c_str()), 0);
+  DoneEvent d = ApplyAndWait("op-j", digest, {"first"});
+  ASSERT_EQ(d.results.size(), 1u);
+  EXPECT_EQ(d.results[0].result, Outcome::kRefused);
+  EXPECT_NE(d.message.find("does not match its manifest"), std::string::npos) << d.message;
+  EXPECT_NE(d.message.find("P/first"), std::string::npos) << d.message;
+  EXPECT_FALSE(PathExists(out_));
+}
+
+TEST_F(AgentTest, AJolietTreeThatDiffersFromRockRidgeDoesNotChangeWhatRuns) {
+  iso::BundlePayload p = ScriptPayload("first", "echo genuine >> \"$OUT\"\n", {{"OUT", out_}});
+  p.files.push_back(testing::MemFile("alt.sh", "#!/bin/sh\necho JOLIET >> \"$OUT\"\n", 0755));
+  std::string digest = Disc({p});
+  ASSERT_TRUE(
+      test_support::PointJolietFileAt(tmp_ / "disc.iso", "install.sh", "P/first/alt.sh").ok());
+  ASSERT_TRUE(test_support::HideRockRidgeFromLinux(tmp_ / "disc.iso").ok());
+  // The forgery took: a Joliet reader sees the other script under the name.
+  std::string joliet_view = tmp_ / "joliet-view";
+  ASSERT_EQ(std::system(("isoinfo -J -i " + tmp_ / "disc.iso" + " -x '/P/first/install.sh;1' > " +
+                         joliet_view + " 2>/dev/null")
+                            .c_str()),
+            0);
+  EXPECT_NE(ReadFile(joliet_view)->find("JOLIET"), std::string::npos);
+
+  DoneEvent d = ApplyAndWait("op-jr", digest, {"first"});
+  ASSERT_EQ(d.results.at(0).result, Outcome::kOk) << d.message;
+  EXPECT_EQ(*ReadFile(out_), "genuine\n");
 }
 
 }  // namespace

@@ -167,6 +167,14 @@ bool Ledger::IsApplied(const std::string& name, const std::string& digest) const
   });
 }
 
+std::map<std::string, std::string> Ledger::InstalledDigests() const {
+  std::map<std::string, std::string> out;
+  for (const auto& r : records_) {
+    if (r.result == Outcome::kOk) out[r.payload] = r.digest;
+  }
+  return out;
+}
+
 Status Ledger::SaveOp(const OpRecord& op) {
   std::vector<OpRecord> ops = ops_;
   auto it =

@@ -68,6 +68,9 @@ class Ledger {
   std::optional<OpRecord> FindOp(const std::string& op_id) const;
   // True when name was applied with this digest and result ok.
   bool IsApplied(const std::string& name, const std::string& digest) const;
+  // Per payload name, the digest of its most recent successful run: the
+  // content installed now (records move to the end when updated).
+  std::map<std::string, std::string> InstalledDigests() const;
 
   // Inserts or replaces the op (by op id), folds its ok/failed/timeout results
   // into records, and persists. On failure the in-memory state is unchanged.

@@ -169,5 +169,21 @@ TEST(Ledger, Rfc3339) {
             "1970-01-01T00:00:00Z");
 }
 
+TEST(Ledger, InstalledDigestIsTheLatestSuccessfulRun) {
+  TempDir dir;
+  auto l = Ledger::Open(dir.path());
+  ASSERT_TRUE(l.ok());
+  ASSERT_TRUE((*l)->SaveOp(Op("op-1", {Ran("op-1", "app", 'a', Outcome::kOk)})).ok());
+  ASSERT_TRUE((*l)->SaveOp(Op("op-2", {Ran("op-2", "app", 'b', Outcome::kOk)})).ok());
+  ASSERT_TRUE((*l)->SaveOp(Op("op-3", {Ran("op-3", "app", 'c', Outcome::kFailed),
+                                       Ran("op-3", "new", 'd', Outcome::kFailed)}))
+                  .ok());
+  EXPECT_EQ((*l)->InstalledDigests(),
+            (std::map<std::string, std::string>{{"app", std::string(64, 'b')}}));
+  // Back to an earlier digest: its record moves to the end.
+  ASSERT_TRUE((*l)->SaveOp(Op("op-4", {Ran("op-4", "app", 'a', Outcome::kOk)})).ok());
+  EXPECT_EQ((*l)->InstalledDigests().at("app"), std::string(64, 'a'));
+}
+
 }  // namespace
 }  // namespace gitdisc::guest

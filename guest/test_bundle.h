@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/file_util.h"
+#include "guest/agent.h"
 #include "iso/bundle.h"
 #include "iso/iso_writer.h"
 
@@ -76,6 +77,17 @@ inline std::string WriteBundle(std::vector<iso::BundlePayload> payloads, const s
     return "";
   }
   return r->bundle_digest;
+}
+
+// A real in-process agent keeping its state in dir/state and reading the
+// disc image `disc` (retrying 300 ms), on the real Linux system.
+inline Result<std::unique_ptr<Agent>> MakeDiscAgent(const std::string& dir,
+                                                    const std::string& disc) {
+  AgentOptions o;
+  o.state_dir = dir + "/state";
+  o.discs = {disc};
+  o.disc_retry = std::chrono::milliseconds(300);
+  return Agent::Create(o, MakeLinuxAgentSystem());
 }
 
 }  // namespace gitdisc::guest::testing

@@ -1,6 +1,5 @@
 #include "iso/iso_cache.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -43,19 +42,10 @@ class FileLock {
   int fd_;
 };
 
+// A missing folder holds nothing.
 Result<std::vector<std::string>> ListDir(const std::string& dir) {
-  std::vector<std::string> names;
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) {
-    if (errno == ENOENT) return names;
-    return Status::FromErrno("open folder " + dir, errno);
-  }
-  while (struct dirent* e = ::readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") names.push_back(std::move(n));
-  }
-  ::closedir(d);
-  std::sort(names.begin(), names.end());
+  auto names = ListFolder(dir);
+  if (names.status().IsNotFound()) return std::vector<std::string>{};
   return names;
 }
 
@@ -219,31 +209,54 @@ Result<uint64_t> IsoCache::TotalBytes() const {
   return total;
 }
 
+namespace {
+
+struct Image {
+  int64_t mtime_ns;
+  std::string digest;
+  uint64_t bytes;
+};
+
+// The complete images in `dir`, least recently used first.
+Result<std::vector<Image>> ImagesByAge(const std::string& dir) {
+  GITDISC_ASSIGN_OR_RETURN(auto names, ListDir(dir));
+  std::vector<Image> images;
+  for (const std::string& n : names) {
+    if (!IsImageName(n)) continue;
+    struct stat st;
+    if (::stat(JoinPath(dir, n).c_str(), &st) != 0) continue;
+    int64_t mtime = int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    images.push_back({mtime, n.substr(0, 64), uint64_t(st.st_size)});
+  }
+  std::sort(images.begin(), images.end(), [](const Image& a, const Image& b) {
+    return std::tie(a.mtime_ns, a.digest) < std::tie(b.mtime_ns, b.digest);
+  });
+  return images;
+}
+
+}  // namespace
+
+Result<std::vector<IsoCache::Entry>> IsoCache::List() const {
+  GITDISC_ASSIGN_OR_RETURN(auto images, ImagesByAge(options_.dir));
+  GITDISC_ASSIGN_OR_RETURN(auto pins, ListPins());
+  std::vector<Entry> out;
+  for (const Image& img : images) {
+    Entry e{img.digest, img.bytes, img.mtime_ns / 1000000000, {}};
+    if (auto it = pins.find(img.digest); it != pins.end()) e.pinned = it->second;
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
 Result<std::vector<std::string>> IsoCache::Evict(const std::string& keep) {
   std::vector<std::string> removed;
   if (options_.max_bytes == 0) return removed;
   GITDISC_ASSIGN_OR_RETURN(FileLock lock,
                            FileLock::Acquire(JoinPath(options_.dir, "locks/cache.lock"), true));
-  GITDISC_ASSIGN_OR_RETURN(auto names, ListDir(options_.dir));
   GITDISC_ASSIGN_OR_RETURN(auto pins, ListPins());
-  struct Image {
-    int64_t mtime_ns;
-    std::string digest;
-    uint64_t bytes;
-  };
-  std::vector<Image> images;
+  GITDISC_ASSIGN_OR_RETURN(std::vector<Image> images, ImagesByAge(options_.dir));
   uint64_t total = 0;
-  for (const std::string& n : names) {
-    if (!IsImageName(n)) continue;
-    struct stat st;
-    if (::stat(JoinPath(options_.dir, n).c_str(), &st) != 0) continue;
-    int64_t mtime = int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-    images.push_back({mtime, n.substr(0, 64), uint64_t(st.st_size)});
-    total += uint64_t(st.st_size);
-  }
-  std::sort(images.begin(), images.end(), [](const Image& a, const Image& b) {
-    return std::tie(a.mtime_ns, a.digest) < std::tie(b.mtime_ns, b.digest);
-  });
+  for (const Image& img : images) total += img.bytes;
   for (const Image& img : images) {
     if (total <= options_.max_bytes) break;
     if (img.digest == keep || pins.count(img.digest)) continue;
@@ -255,6 +268,7 @@ Result<std::vector<std::string>> IsoCache::Evict(const std::string& keep) {
     }
     total -= img.bytes;
     removed.push_back(img.digest);
+    evictions_.fetch_add(1);
   }
   return removed;
 }

@@ -17,6 +17,7 @@
 #ifndef GITDISC_ISO_ISO_CACHE_H_
 #define GITDISC_ISO_ISO_CACHE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -29,6 +30,10 @@
 #include "iso/iso_writer.h"
 
 namespace gitdisc::iso {
+
+// The bound `gitdisc reconcile`/`serve` give the cache unless told
+// otherwise (--cache-max, cache.maxBytes).
+inline constexpr uint64_t kDefaultCacheMaxBytes = 10ull << 30;  // 10 GiB
 
 struct IsoCacheOptions {
   std::string dir;               // STATE/isos; created when missing
@@ -60,6 +65,20 @@ class IsoCache {
   // Bytes of all complete images (gitdisc_iso_cache_bytes).
   Result<uint64_t> TotalBytes() const;
 
+  // One complete image of the cache (`gitdisc cache ls`).
+  struct Entry {
+    std::string digest;
+    uint64_t bytes = 0;
+    int64_t last_used_unix = 0;       // its LRU stamp
+    std::vector<std::string> pinned;  // owners (VM keys), sorted; empty = evictable
+  };
+  // Every complete image, least recently used first.
+  Result<std::vector<Entry>> List() const;
+
+  uint64_t max_bytes() const { return options_.max_bytes; }
+  // Images this object evicted since it was opened (gitdisc_cache_evictions_total).
+  uint64_t evictions() const { return evictions_.load(); }
+
   // Removes least-recently-used, unpinned, unlocked images until the total
   // is within max_bytes (never `keep`). Returns the removed digests, oldest
   // first.
@@ -71,6 +90,7 @@ class IsoCache {
 
   IsoCacheOptions options_;
   SystemClock system_clock_;
+  std::atomic<uint64_t> evictions_{0};
 };
 
 // Percent-encoding used for pin owner file names (exposed for tests).

@@ -145,6 +145,40 @@ TEST(IsoCache, EnsureEvictsOthersButNotTheNewImage) {
   EXPECT_TRUE((*cache)->Contains(*KnownBundleDigest(b)));
 }
 
+TEST(IsoCache, ListsImagesOldestFirstWithPinsAndCountsEvictions) {
+  TempDir dir;
+  FakeClock clock;
+  auto probe = IsoCache::Open({dir / "probe", 0, &clock});
+  ASSERT_TRUE((*probe)->Ensure(CountedBundle("x", nullptr)).ok());
+  uint64_t one = *(*probe)->TotalBytes();
+  auto cache = IsoCache::Open({dir / "isos", 2 * one, &clock});
+  ASSERT_TRUE(cache.ok());
+  EXPECT_EQ((*cache)->max_bytes(), 2 * one);
+  std::vector<std::string> d;
+  for (const char* tag : {"a", "b"}) {
+    Bundle b = CountedBundle(tag, nullptr);
+    ASSERT_TRUE((*cache)->Ensure(b).ok());
+    d.push_back(*KnownBundleDigest(b));
+    clock.Advance(std::chrono::seconds(5));
+  }
+  ASSERT_TRUE((*cache)->Pin(d[0], "qemu:///system/vm-a").ok());
+  auto list = (*cache)->List();
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].digest, d[0]);
+  EXPECT_EQ((*list)[0].bytes, one);
+  EXPECT_EQ((*list)[0].pinned, (std::vector<std::string>{"qemu:///system/vm-a"}));
+  EXPECT_EQ((*list)[1].digest, d[1]);
+  EXPECT_TRUE((*list)[1].pinned.empty());
+  EXPECT_EQ((*list)[1].last_used_unix - (*list)[0].last_used_unix, 5);
+  EXPECT_EQ((*cache)->evictions(), 0u);
+  // A third image: the oldest (a) is pinned, so b goes.
+  ASSERT_TRUE((*cache)->Ensure(CountedBundle("c", nullptr)).ok());
+  EXPECT_EQ((*cache)->evictions(), 1u);
+  EXPECT_TRUE((*cache)->Contains(d[0]));
+  EXPECT_FALSE((*cache)->Contains(d[1]));
+}
+
 TEST(IsoCache, ConcurrentThreadsBuildOneImage) {
   TempDir dir;
   auto cache = IsoCache::Open({dir / "isos"});

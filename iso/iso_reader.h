@@ -104,6 +104,10 @@ class IsoReader {
   // and nothing else is on the disc. Fails (not a report) when the manifest
   // itself is unreadable or malformed.
   Result<VerifyReport> Verify() const;
+  // The same checks without reading file contents (types, modes, sizes,
+  // symlink targets, nothing extra): for a reader that hashes the files it
+  // copies itself (gitdisc-agent), so the disc is read once.
+  Result<VerifyReport> VerifyLayout() const;
 
   // Copies payload `name` (as listed in `manifest`) into dest_dir, which must
   // not exist or be empty: folders 0755, files with their mode, symlinks as
@@ -117,6 +121,7 @@ class IsoReader {
   struct Handle;
   IsoReader() = default;
   Status ReadBlocks(uint32_t lba, uint32_t count, char* out) const;
+  Result<VerifyReport> Check(bool read_contents) const;
   Status Index();
   Status ParseDir(uint32_t lba, uint32_t bytes, const std::string& prefix, int depth,
                   std::vector<uint32_t>* stack);

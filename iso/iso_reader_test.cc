@@ -245,6 +245,10 @@ TEST_F(RoundTrip, FlippedByteIsReportedByPath) {
   EXPECT_EQ(report->mismatches[0].path, "P/nasty/many/f1234");
   EXPECT_TRUE(report->missing.empty());
   EXPECT_TRUE(report->extra.empty());
+  // The layout check does not read contents: the same disc passes it.
+  auto layout = (*again)->VerifyLayout();
+  ASSERT_TRUE(layout.ok());
+  EXPECT_TRUE(layout->ok());
   // Extraction refuses the tampered payload and leaves nothing behind.
   Status st = (*again)->ExtractPayload(report->manifest, "nasty", dir_ / "tampered");
   EXPECT_EQ(st.code(), Status::Code::kCorrupt) << st.ToString();
@@ -278,6 +282,13 @@ TEST(IsoReader, ExtraAndMissingFilesAreReported) {
   EXPECT_EQ(report->extra[0].path, "P/app/extra");
   ASSERT_EQ(report->mismatches.size(), 1u);
   EXPECT_EQ(report->mismatches[0].path, "P/app/a");
+  // The layout check sees the same extra and missing files; "a" differs in
+  // content only (same size), which only a content check can see.
+  auto layout = (*reader)->VerifyLayout();
+  ASSERT_TRUE(layout.ok());
+  EXPECT_EQ(layout->missing.size(), 1u);
+  EXPECT_EQ(layout->extra.size(), 1u);
+  EXPECT_TRUE(layout->mismatches.empty());
 }
 
 TEST(IsoReader, GarbageAndTruncatedImagesAreErrorsNotCrashes) {

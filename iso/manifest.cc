@@ -198,6 +198,24 @@ const ManifestPayload* Manifest::FindPayload(std::string_view name) const {
   return nullptr;
 }
 
+std::string RecomputePayloadDigest(const ManifestPayload& p) {
+  BundlePayload b;
+  b.name = p.name;
+  b.version = p.version;
+  b.run = p.run;
+  b.env = p.env;
+  b.reboot = p.reboot;
+  for (const ManifestFile& f : p.files) {
+    BundleFile bf;
+    bf.path = f.path;
+    bf.mode = f.mode & 0777;
+    bf.sha256 = f.sha256;
+    if (f.is_symlink()) bf.symlink_target = "-";  // only its presence counts
+    b.files.push_back(std::move(bf));
+  }
+  return ComputePayloadDigest(b);
+}
+
 std::string RenderManifest(const Manifest& manifest) {
   std::vector<const ManifestPayload*> payloads;
   for (const ManifestPayload& p : manifest.payloads) payloads.push_back(&p);

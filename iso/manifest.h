@@ -64,6 +64,12 @@ struct Manifest {
   bool operator==(const Manifest&) const = default;
 };
 
+// The payload digest recomputed from a manifest entry with the canonical
+// encoding (iso/bundle.h ComputePayloadDigest: name, version, run, env, reboot,
+// file paths, modes and digests), so a reader can tell whether an entry pairs a
+// known digest with other commands or files.
+std::string RecomputePayloadDigest(const ManifestPayload& payload);
+
 std::string RenderManifest(const Manifest& manifest);
 // The value is canonical (payloads by name, files by path) whatever order the
 // document used, so RenderManifest(ParseManifest(x)) parses back to the same value.

@@ -190,3 +190,39 @@ TEST(Manifest, ErrorsSayWhere) {
 
 }  // namespace
 }  // namespace gitdisc::iso
+
+namespace gitdisc::iso {
+namespace {
+
+TEST(Manifest, PayloadDigestsRecomputeFromTheirEntriesAndCatchOtherCommands) {
+  BundlePayload b;
+  b.name = "app";
+  b.version = "2";
+  b.run = {"./install.sh", "--now"};
+  b.env = {{"A", "1"}};
+  b.reboot = "ifRequested";
+  BundleFile f;
+  f.path = "install.sh";
+  f.mode = 0755;
+  f.sha256 = Sha256Hex("x");
+  BundleFile l;
+  l.path = "link";
+  l.mode = 0777;
+  l.symlink_target = "install.sh";
+  l.sha256 = Sha256Hex("install.sh");
+  b.files = {f, l};
+  ManifestPayload m;
+  m.name = b.name;
+  m.version = b.version;
+  m.run = b.run;
+  m.env = b.env;
+  m.reboot = b.reboot;
+  m.files = {{"install.sh", 1, kModeRegular | 0755, f.sha256},
+             {"link", 10, kModeSymlink | 0777, l.sha256}};
+  EXPECT_EQ(RecomputePayloadDigest(m), ComputePayloadDigest(b));
+  m.run = {"./install.sh", "--evil"};
+  EXPECT_NE(RecomputePayloadDigest(m), ComputePayloadDigest(b));
+}
+
+}  // namespace
+}  // namespace gitdisc::iso

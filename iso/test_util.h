@@ -32,6 +32,19 @@ inline BundleFile MemFile(std::string path, std::string content, uint32_t mode =
   return f;
 }
 
+// A bundle of one payload "app" (version `tag`) holding one file whose
+// content is `tag`: distinct tags give distinct bundle digests.
+inline Bundle OneFileBundle(const std::string& tag) {
+  BundlePayload p;
+  p.name = "app";
+  p.version = tag;
+  p.files = {MemFile("data", tag, 0644, true)};
+  p.digest = ComputePayloadDigest(p);
+  Bundle b;
+  b.payloads = {p};
+  return b;
+}
+
 inline BundleFile Link(std::string path, std::string target) {
   BundleFile f;
   f.path = std::move(path);

@@ -3,9 +3,11 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <memory>
 
-#include "base/markup_escape.h"
+#include "providers/xml_writer.h"
 
 namespace gitdisc {
 namespace {
@@ -98,6 +100,61 @@ DriveInfo DriveFromDisk(const xmlNode* disk) {
   return d;
 }
 
+// Whether an i440fx-style machine: its root PCI bus takes hot-plugged devices.
+bool HasHotplugRootBus(const std::string& machine) {
+  return machine == "pc" || machine.rfind("pc-i440fx", 0) == 0 ||
+         (machine.rfind("pc-", 0) == 0 && machine.find("q35") == std::string::npos);
+}
+
+// A <controller type='pci' model='pcie-root-port' index='N'> that no
+// device's <address type='pci' bus='0xN'> sits behind.
+bool HasFreeRootPort(const xmlNode* devices) {
+  std::vector<unsigned long> ports, used;
+  for (const xmlNode* c = devices->children; c; c = c->next) {
+    if (c->type != XML_ELEMENT_NODE) continue;
+    if (IsElement(c, "controller") && Attr(c, "type") == "pci" &&
+        Attr(c, "model") == "pcie-root-port") {
+      ports.push_back(std::strtoul(Attr(c, "index").c_str(), nullptr, 10));
+    }
+    const xmlNode* a = Child(c, "address");
+    if (a && Attr(a, "type") == "pci" && HasAttr(a, "bus")) {
+      used.push_back(std::strtoul(Attr(a, "bus").c_str(), nullptr, 16));
+    }
+  }
+  for (unsigned long p : ports) {
+    if (std::find(used.begin(), used.end(), p) == used.end()) return true;
+  }
+  return false;
+}
+
+std::vector<std::string> HotAddBuses(const xmlNode* devices, const std::string& machine) {
+  std::vector<std::string> out;
+  for (const xmlNode* c = devices->children; c; c = c->next) {
+    if (IsElement(c, "controller") && Attr(c, "type") == "scsi" &&
+        Attr(c, "model") == "virtio-scsi") {
+      out.push_back("virtio-scsi");
+      break;
+    }
+  }
+  if (HasHotplugRootBus(machine) || HasFreeRootPort(devices)) out.push_back("virtio-blk");
+  return out;
+}
+
+void ReadDevices(const xmlNode* devices, ParsedDomain* out) {
+  for (const xmlNode* c = devices->children; c; c = c->next) {
+    if (IsElement(c, "disk")) {
+      if (const xmlNode* t = Child(c, "target")) out->disk_targets.push_back(Attr(t, "dev"));
+      if (Attr(c, "device") == "cdrom") out->cdroms.push_back(DriveFromDisk(c));
+    } else if (IsElement(c, "channel")) {
+      const xmlNode* t = Child(c, "target");
+      if (t && Attr(t, "type") == "virtio" && Attr(t, "name") == kAgentChannelName) {
+        out->has_agent_channel = true;
+      }
+    }
+  }
+  out->hot_add_buses = HotAddBuses(devices, out->machine);
+}
+
 }  // namespace
 
 Result<ParsedDomain> ParseDomainXml(std::string_view xml) {
@@ -114,18 +171,10 @@ Result<ParsedDomain> ParseDomainXml(std::string_view xml) {
       }
     }
   }
-  if (const xmlNode* devices = Child(root, "devices")) {
-    for (const xmlNode* c = devices->children; c; c = c->next) {
-      if (IsElement(c, "disk") && Attr(c, "device") == "cdrom") {
-        out.cdroms.push_back(DriveFromDisk(c));
-      } else if (IsElement(c, "channel")) {
-        const xmlNode* t = Child(c, "target");
-        if (t && Attr(t, "type") == "virtio" && Attr(t, "name") == kAgentChannelName) {
-          out.has_agent_channel = true;
-        }
-      }
-    }
+  if (const xmlNode* os = Child(root, "os")) {
+    if (const xmlNode* type = Child(os, "type")) out.machine = Attr(type, "machine");
   }
+  if (const xmlNode* devices = Child(root, "devices")) ReadDevices(devices, &out);
   if (out.uuid.empty()) return Status::Invalid("domain XML: no <uuid>");
   return out;
 }
@@ -142,23 +191,19 @@ Result<std::map<std::string, std::string>> ParseLabelsXml(std::string_view xml) 
 }
 
 std::string LabelsXml(const std::map<std::string, std::string>& labels) {
-  std::string x = "<g:labels xmlns:g=\"";
-  x += kLabelsNamespace;
-  x += "\">";
-  for (const auto& [k, v] : labels) {
-    x += "<g:label key=\"" + EscapeMarkup(k) + "\" value=\"" + EscapeMarkup(v) + "\"/>";
-  }
-  x += "</g:labels>";
-  return x;
+  XmlWriter w;
+  w.StartNs("g", "labels", kLabelsNamespace);
+  for (const auto& [k, v] : labels) w.StartNs("g", "label").Attr("key", k).Attr("value", v).End();
+  w.EndFull();
+  return w.Finish();
 }
 
 std::string LabelsMetadataBody(const std::map<std::string, std::string>& labels) {
-  std::string x = "<labels>";
-  for (const auto& [k, v] : labels) {
-    x += "<label key=\"" + EscapeMarkup(k) + "\" value=\"" + EscapeMarkup(v) + "\"/>";
-  }
-  x += "</labels>";
-  return x;
+  XmlWriter w;
+  w.Start("labels");
+  for (const auto& [k, v] : labels) w.Start("label").Attr("key", k).Attr("value", v).End();
+  w.EndFull();
+  return w.Finish();
 }
 
 Status ValidateLabel(std::string_view key, std::string_view value) {
@@ -196,13 +241,24 @@ std::string FindDriveAlias(std::string_view xml, std::string_view target) {
   return {};
 }
 
+std::string AgentChannelXml() {
+  XmlWriter w;
+  w.Start("channel").Attr("type", "unix");
+  w.Start("source").Attr("mode", "bind").End();
+  w.Start("target").Attr("type", "virtio").Attr("name", kAgentChannelName).End();
+  return w.Finish();
+}
+
 std::string CdromDiskXml(const DriveInfo& drive, std::string_view source) {
-  std::string x = "<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>";
-  if (!source.empty()) x += "<source file='" + EscapeMarkup(source) + "'/>";
-  x += "<target dev='" + EscapeMarkup(drive.target) + "'";
-  if (!drive.bus.empty()) x += " bus='" + EscapeMarkup(drive.bus) + "'";
-  x += "/><readonly/></disk>";
-  return x;
+  XmlWriter w;
+  w.Start("disk").Attr("type", "file").Attr("device", "cdrom");
+  w.Start("driver").Attr("name", "qemu").Attr("type", "raw").End();
+  if (!source.empty()) w.Start("source").Attr("file", source).End();
+  w.Start("target").Attr("dev", drive.target);
+  if (!drive.bus.empty()) w.Attr("bus", drive.bus);
+  w.End();
+  w.Start("readonly").End();
+  return w.Finish();
 }
 
 }  // namespace gitdisc

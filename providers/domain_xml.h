@@ -22,9 +22,19 @@ namespace gitdisc {
 struct ParsedDomain {
   std::string name;
   std::string uuid;
+  std::string machine;  // <os><type machine=…>, e.g. "pc-i440fx-7.2", "pc-q35-7.2"
   std::map<std::string, std::string> labels;
   std::vector<DriveInfo> cdroms;  // in document order
   bool has_agent_channel = false;
+  // Every <disk>'s target dev (disks and CD-ROMs), to pick a free name.
+  std::vector<std::string> disk_targets;
+  // What VmInfo::hot_add_buses says, judged from controllers and addresses:
+  // "virtio-scsi" for a virtio-scsi controller; "virtio-blk" for a PCI bus
+  // that takes a hot-plugged device — the root bus of an i440fx machine
+  // ("pc", "pc-i440fx-*", ACPI hotplug), or a pcie-root-port that no device
+  // sits behind (q35 and other PCIe machines: their root bus does not
+  // hotplug).
+  std::vector<std::string> hot_add_buses;
 };
 
 // Parses `<domain>…</domain>`. Labels are found by namespace URI (whatever
@@ -57,6 +67,10 @@ Status ValidateLabel(std::string_view key, std::string_view value);
 // (target and bus kept) holding `source` (a file path), or empty when
 // `source` is "".
 std::string CdromDiskXml(const DriveInfo& drive, std::string_view source);
+
+// The <channel> that `vm prepare` adds: a unix-backed virtio-serial port
+// named org.gitdisc.agent.0 (libvirt picks the socket path).
+std::string AgentChannelXml();
 
 // The device alias (QEMU's qdev id, e.g. "ide0-1-0") of the CD-ROM drive
 // `target` in a live domain XML; "" when absent.

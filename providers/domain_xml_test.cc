@@ -76,6 +76,123 @@ TEST(DomainXml, ParsesNameUuidLabelsCdromsAndChannel) {
   EXPECT_TRUE(d->has_agent_channel);
 }
 
+// A q35 definition captured from libvirt 9.0 (virsh dumpxml --inactive):
+// five pcie-root-ports (index 1-5), devices behind ports 1-4.
+constexpr char kQ35Definition[] = R"(<domain type='qemu'>
+  <name>prov-probe-q35</name>
+  <uuid>da7f1ee4-ccce-4703-ae49-e4aee7e855ba</uuid>
+  <memory unit='KiB'>131072</memory>
+  <currentMemory unit='KiB'>131072</currentMemory>
+  <vcpu placement='static'>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc-q35-7.2'>hvm</type>
+    <boot dev='hd'/>
+  </os>
+  <cpu mode='custom' match='exact' check='none'>
+    <model fallback='forbid'>qemu64</model>
+  </cpu>
+  <clock offset='utc'/>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>restart</on_reboot>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <source file='/tmp/prov/x.img'/>
+      <target dev='vda' bus='virtio'/>
+      <address type='pci' domain='0x0000' bus='0x03' slot='0x00' function='0x0'/>
+    </disk>
+    <controller type='scsi' index='0' model='virtio-scsi'>
+      <address type='pci' domain='0x0000' bus='0x01' slot='0x00' function='0x0'/>
+    </controller>
+    <controller type='usb' index='0' model='qemu-xhci'>
+      <address type='pci' domain='0x0000' bus='0x02' slot='0x00' function='0x0'/>
+    </controller>
+    <controller type='sata' index='0'>
+      <address type='pci' domain='0x0000' bus='0x00' slot='0x1f' function='0x2'/>
+    </controller>
+    <controller type='pci' index='0' model='pcie-root'/>
+    <controller type='pci' index='1' model='pcie-root-port'>
+      <model name='pcie-root-port'/>
+      <target chassis='1' port='0x8'/>
+      <address type='pci' domain='0x0000' bus='0x00' slot='0x01' function='0x0' multifunction='on'/>
+    </controller>
+    <controller type='pci' index='2' model='pcie-root-port'>
+      <model name='pcie-root-port'/>
+      <target chassis='2' port='0x9'/>
+      <address type='pci' domain='0x0000' bus='0x00' slot='0x01' function='0x1'/>
+    </controller>
+    <controller type='pci' index='3' model='pcie-root-port'>
+      <model name='pcie-root-port'/>
+      <target chassis='3' port='0xa'/>
+      <address type='pci' domain='0x0000' bus='0x00' slot='0x01' function='0x2'/>
+    </controller>
+    <controller type='pci' index='4' model='pcie-root-port'>
+      <model name='pcie-root-port'/>
+      <target chassis='4' port='0xb'/>
+      <address type='pci' domain='0x0000' bus='0x00' slot='0x01' function='0x3'/>
+    </controller>
+    <controller type='pci' index='5' model='pcie-root-port'>
+      <model name='pcie-root-port'/>
+      <target chassis='5' port='0xc'/>
+      <address type='pci' domain='0x0000' bus='0x00' slot='0x01' function='0x4'/>
+    </controller>
+    <input type='mouse' bus='ps2'/>
+    <input type='keyboard' bus='ps2'/>
+    <audio id='1' type='none'/>
+    <memballoon model='virtio'>
+      <address type='pci' domain='0x0000' bus='0x04' slot='0x00' function='0x0'/>
+    </memballoon>
+  </devices>
+</domain>
+
+)";
+
+TEST(DomainXml, ReadsMachineDiskTargetsAndHotAddBuses) {
+  auto live = ParseDomainXml(kLiveDomain);
+  ASSERT_TRUE(live.ok());
+  EXPECT_EQ(live->machine, "pc-i440fx-7.2");
+  EXPECT_THAT(live->disk_targets, ElementsAre("vda", "hdc", "hdd"));
+  EXPECT_THAT(live->hot_add_buses, ElementsAre("virtio-blk"));  // i440fx: ACPI hotplug
+
+  auto q35 = ParseDomainXml(kQ35Definition);
+  ASSERT_TRUE(q35.ok());
+  EXPECT_EQ(q35->machine, "pc-q35-7.2");
+  EXPECT_TRUE(q35->cdroms.empty());
+  EXPECT_FALSE(q35->has_agent_channel);
+  // virtio-scsi controller, and root port 5 has nothing behind it.
+  EXPECT_THAT(q35->hot_add_buses, ElementsAre("virtio-scsi", "virtio-blk"));
+}
+
+TEST(DomainXml, Q35WithEveryRootPortTakenHasNoHotAddBus) {
+  std::string xml = kQ35Definition;
+  // Drop the virtio-scsi controller, the port it sat behind (1), and port 5.
+  auto cut = [&xml](const std::string& from, const std::string& to) {
+    size_t a = xml.find(from);
+    ASSERT_NE(a, std::string::npos) << from;
+    size_t b = xml.find(to, a);
+    ASSERT_NE(b, std::string::npos) << to;
+    xml.erase(a, b + to.size() - a);
+  };
+  cut("<controller type='scsi'", "</controller>");
+  cut("<controller type='pci' index='1'", "</controller>");
+  cut("<controller type='pci' index='5'", "</controller>");
+  auto d = ParseDomainXml(xml);
+  ASSERT_TRUE(d.ok());
+  EXPECT_TRUE(d->hot_add_buses.empty());
+}
+
+TEST(DomainXml, AgentChannelXmlIsTheChannelParsingLooksFor) {
+  EXPECT_EQ(AgentChannelXml(),
+            "<channel type=\"unix\"><source mode=\"bind\"/>"
+            "<target type=\"virtio\" name=\"org.gitdisc.agent.0\"/></channel>");
+  auto d = ParseDomainXml("<domain><uuid>u</uuid><devices>" + AgentChannelXml() +
+                          "</devices></domain>");
+  ASSERT_TRUE(d.ok());
+  EXPECT_TRUE(d->has_agent_channel);
+}
+
 TEST(DomainXml, FindsDriveAlias) {
   EXPECT_EQ(FindDriveAlias(kLiveDomain, "hdc"), "ide0-1-0");
   EXPECT_EQ(FindDriveAlias(kLiveDomain, "hdd"), "ide0-1-1");
@@ -125,10 +242,22 @@ TEST(LabelsXml, WritesTheDesignFormatSortedAndEscaped) {
   EXPECT_EQ(LabelsXml({{"role", "web"}}),
             "<g:labels xmlns:g=\"urn:gitdisc:labels:1\"><g:label key=\"role\" "
             "value=\"web\"/></g:labels>");
+  // libxml2 escapes what could end the double-quoted attribute or open markup.
   EXPECT_EQ(LabelsXml({{"b", "<\"&'>"}, {"a", ""}}),
             "<g:labels xmlns:g=\"urn:gitdisc:labels:1\"><g:label key=\"a\" value=\"\"/>"
-            "<g:label key=\"b\" value=\"&lt;&quot;&amp;&#39;&gt;\"/></g:labels>");
+            "<g:label key=\"b\" value=\"&lt;&quot;&amp;'&gt;\"/></g:labels>");
   EXPECT_EQ(LabelsXml({}), "<g:labels xmlns:g=\"urn:gitdisc:labels:1\"></g:labels>");
+}
+
+TEST(LabelsXml, AValueCannotAddMarkup) {
+  std::map<std::string, std::string> labels = {{"role", "x\"/><g:label key=\"admin\" value=\"yes"},
+                                               {"k'", "a'b"}};
+  auto back = ParseLabelsXml(LabelsXml(labels));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, labels);
+  auto body = ParseLabelsXml(LabelsMetadataBody(labels));
+  ASSERT_TRUE(body.ok()) << body.status().ToString();
+  EXPECT_EQ(*body, labels);
 }
 
 TEST(LabelsXml, MetadataBodyHasNoPrefix) {
@@ -169,19 +298,19 @@ TEST(LabelsXml, ValidatesKeysAndValues) {
 
 TEST(CdromDiskXml, InsertAndEjectKeepTargetAndBus) {
   DriveInfo hdc{"hdc", "ide", "", false};
-  EXPECT_EQ(CdromDiskXml(hdc, "/var/lib/gitdisc/isos/ab'c.iso"),
-            "<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>"
-            "<source file='/var/lib/gitdisc/isos/ab&#39;c.iso'/>"
-            "<target dev='hdc' bus='ide'/><readonly/></disk>");
+  EXPECT_EQ(CdromDiskXml(hdc, "/var/lib/gitdisc/isos/ab'c&\".iso"),
+            "<disk type=\"file\" device=\"cdrom\"><driver name=\"qemu\" type=\"raw\"/>"
+            "<source file=\"/var/lib/gitdisc/isos/ab'c&amp;&quot;.iso\"/>"
+            "<target dev=\"hdc\" bus=\"ide\"/><readonly/></disk>");
   EXPECT_EQ(CdromDiskXml(hdc, ""),
-            "<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>"
-            "<target dev='hdc' bus='ide'/><readonly/></disk>");
+            "<disk type=\"file\" device=\"cdrom\"><driver name=\"qemu\" type=\"raw\"/>"
+            "<target dev=\"hdc\" bus=\"ide\"/><readonly/></disk>");
   // The generated XML parses back as the same drive.
-  auto d = ParseDomainXml("<domain><uuid>u</uuid><devices>" + CdromDiskXml(hdc, "/x.iso") +
+  auto d = ParseDomainXml("<domain><uuid>u</uuid><devices>" + CdromDiskXml(hdc, "/x'<y>.iso") +
                           "</devices></domain>");
   ASSERT_TRUE(d.ok());
   ASSERT_EQ(d->cdroms.size(), 1u);
-  EXPECT_EQ(d->cdroms[0], (DriveInfo{"hdc", "ide", "/x.iso", false}));
+  EXPECT_EQ(d->cdroms[0], (DriveInfo{"hdc", "ide", "/x'<y>.iso", false}));
 }
 
 TEST(VmKey, SplitsAtTheLastSlash) {

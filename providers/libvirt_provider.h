@@ -39,6 +39,14 @@
 // fully or fail after 30 s without progress. The stream keeps its connection
 // alive by itself and may outlive the provider.
 //
+// Preparation (PrepareVm): missing devices are added to the persistent
+// definition with virDomainAttachDeviceFlags(VIR_DOMAIN_AFFECT_CONFIG);
+// the running instance is never changed.
+//
+// Pool images (ListPoolImages, DeletePoolImage): the `<digest>.iso` volumes
+// of the `gitdisc` pool on a remote host; deleting one is refused while any
+// domain on that host has it in a drive.
+//
 // Connections that die (libvirtd restarted, network) are reopened on the
 // next call, and event callbacks are registered again; callers see
 // kUnavailable for the call that found the connection dead.
@@ -75,7 +83,7 @@ class LibvirtProvider final : public Provider {
     int forced_inserts = 0;  // inserts that needed VIR_DOMAIN_DEVICE_MODIFY_FORCE
     int forced_ejects = 0;
     int reconnects = 0;
-    int tray_repairs = 0;  // stale tray states repaired (see libvirt_provider.cc UpdateDevice)
+    int tray_repairs = 0;  // stale tray states repaired (libvirt_media.cc UpdateDevice)
   };
 
   // Connects to every URI (at least one). kUnavailable names the URI that
@@ -102,10 +110,14 @@ class LibvirtProvider final : public Provider {
                     const std::string& expected_source, bool force) override;
   Result<std::unique_ptr<ByteStream>> OpenAgentChannel(const std::string& key) override;
   Status Watch(EventCallback callback) override;
+  Result<PrepareVmResult> PrepareVm(const std::string& key,
+                                    const PrepareVmOptions& options) override;
+  Result<std::vector<PoolImage>> ListPoolImages(const std::string& host) override;
+  Status DeletePoolImage(const std::string& host, const std::string& digest) override;
 
   Stats stats() const;
 
-  // Internal state, defined in the .cc.
+  // Internal state: Host in libvirt_connection.h, EventSink in libvirt_events.h.
   struct Host;
   struct EventSink;
 

@@ -72,4 +72,19 @@ Status SplitVmKey(std::string_view key, std::string* host, std::string* uuid) {
   return Status::Ok();
 }
 
+// Defaults for providers that have no definitions to edit and no pool.
+
+Result<PrepareVmResult> Provider::PrepareVm(const std::string& key, const PrepareVmOptions&) {
+  return Status::Invalid("PrepareVm " + key + ": this provider cannot edit VM definitions");
+}
+
+Result<std::vector<PoolImage>> Provider::ListPoolImages(const std::string&) {
+  return std::vector<PoolImage>{};
+}
+
+Status Provider::DeletePoolImage(const std::string& host, const std::string& digest) {
+  return Status::NotFound("DeletePoolImage: " + host + " has no gitdisc pool (image " + digest +
+                          ")");
+}
+
 }  // namespace gitdisc

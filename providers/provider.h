@@ -25,6 +25,7 @@
 #ifndef GITDISC_PROVIDERS_PROVIDER_H_
 #define GITDISC_PROVIDERS_PROVIDER_H_
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -70,6 +71,10 @@ struct VmInfo {
   // The domain defines the org.gitdisc.agent.0 channel (says nothing about
   // whether an agent answers on it).
   bool has_agent_channel = false;
+  // Buses a read-only disk could be hot-added on (the hot add delivery
+  // method, DESIGN.md §5): "virtio-scsi" (a virtio-scsi controller),
+  // "virtio-blk" (a PCI slot that takes hot-plugged devices). Empty: none.
+  std::vector<std::string> hot_add_buses;
 
   // The drive with this target, or nullptr.
   const DriveInfo* FindDrive(std::string_view target) const;
@@ -98,6 +103,37 @@ bool IsRemoteUri(std::string_view uri);
 std::string MakeVmKey(std::string_view host, std::string_view uuid);
 // Splits a key; kInvalid when it has no '/' or an empty part.
 Status SplitVmKey(std::string_view key, std::string* host, std::string* uuid);
+
+// What `gitdisc vm prepare` asks for (PrepareVm).
+struct PrepareVmOptions {
+  // Bus of a CD-ROM drive to add: "sata", "ide" or "scsi"; "" picks the bus
+  // of the VM's CD-ROM drives with a tray, else "sata" on q35 machines and
+  // "ide" on others (i440fx).
+  std::string cdrom_bus = {};
+  // Say what would be added, change nothing.
+  bool dry_run = false;
+};
+
+// What PrepareVm added (or, dry, would add) to the persistent definition.
+struct PrepareVmResult {
+  // One device element (libvirt XML) per addition, in the order added: the
+  // agent channel, then a CD-ROM drive. Empty: nothing was missing.
+  std::vector<std::string> added;
+  bool running = false;
+  // The running VM still lacks something its definition now has: it takes
+  // effect when the VM is shut down and started again (a reboot from
+  // inside the guest keeps the running devices).
+  bool restart_needed = false;
+};
+
+// One bundle image in a remote host's `gitdisc` storage pool (DESIGN.md §5).
+struct PoolImage {
+  std::string digest;  // the bundle digest, from the volume name <digest>.iso
+  std::string path;    // the volume's path on that host
+  uint64_t bytes = 0;
+  bool complete = false;  // its upload finished (the <digest>.iso.ok marker exists)
+  bool operator==(const PoolImage&) const = default;
+};
 
 class Provider {
  public:
@@ -158,6 +194,29 @@ class Provider {
   // Starts delivering events to `callback` (replacing an earlier one) until
   // the provider is destroyed. Callbacks carry only the key.
   virtual Status Watch(EventCallback callback) = 0;
+
+  // Adds what the VM lacks to be managed (providers/manageability.h) to its
+  // PERSISTENT definition: the agent channel, and a CD-ROM drive on a bus
+  // with a tray when the definition has no empty one. The running instance
+  // is never changed (restart_needed says when it lacks something).
+  // Idempotent: a prepared VM gets an empty `added`. kConflict for a
+  // transient VM (no definition) or when the bus has no free slot, kInvalid
+  // for an unknown bus. Providers that cannot edit definitions return
+  // kInvalid.
+  virtual Result<PrepareVmResult> PrepareVm(const std::string& key,
+                                            const PrepareVmOptions& options);
+
+  // The images in the `gitdisc` pool of `host`, sorted by digest; empty for
+  // a local host (no pool: images are used from the cache by path) or a
+  // host whose pool does not exist yet. Volumes not named <digest>.iso are
+  // not listed.
+  virtual Result<std::vector<PoolImage>> ListPoolImages(const std::string& host);
+
+  // Deletes <digest>.iso and its marker from the pool of `host`. Refuses
+  // with kConflict DriveBusy while a VM on that host has the image in a
+  // drive. An absent image is success (idempotent). kNotFound for a host
+  // that is not connected.
+  virtual Status DeletePoolImage(const std::string& host, const std::string& digest);
 };
 
 }  // namespace gitdisc

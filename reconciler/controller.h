@@ -30,6 +30,20 @@
 //     a timer; provider events for known VMs queue just their key. Failed VMs
 //     are retried with jittered exponential backoff when retry_failed is set.
 //
+// Parts, one job each (every header states its locking):
+//   RevisionTracker  which revision, and the triggers that found it
+//   Scanner          one scan; observes on the WorkerPool, bounded in time
+//   KeyReconciler    Reconcile(key), what a worker does
+//   FleetState       what scans and workers share (view, holds, acting VMs)
+//   AgentGuard       guests that broke a bound: backoff, AgentMisbehaving
+//   StatusWriter     the fleet status, counters, events
+//   CacheImages      images from the ISO cache (shared build lock)
+// The Controller owns them and runs the drivers. Its own mu_ guards only the
+// loop's flags (wake, stop, background); pass_mu_ lets one EXECUTING scan
+// run at a time (RunPass(execute), RunUntilConverged, the loop). Dry scans
+// (diff, status, PlanAt) take neither: they run beside the loop, bounded in
+// time (Scanner), so /api/v1/plan never waits on a guest or on a rollout.
+//
 // Thread-safety: the ControllerApi methods are safe from any thread; RunPass
 // and RunUntilConverged must not run concurrently with each other or with
 // the background thread.
@@ -39,12 +53,10 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -52,13 +64,21 @@
 #include "base/clock.h"
 #include "iso/iso_cache.h"
 #include "providers/provider.h"
+#include "reconciler/agent_guard.h"
 #include "reconciler/controller_api.h"
 #include "reconciler/desired.h"
 #include "reconciler/executor.h"
+#include "reconciler/fleet_state.h"
 #include "reconciler/fleet_status.h"
+#include "reconciler/key_reconciler.h"
 #include "reconciler/observed.h"
+#include "reconciler/plan_json.h"
 #include "reconciler/planner.h"
+#include "reconciler/revision_tracker.h"
+#include "reconciler/scanner.h"
+#include "reconciler/status_writer.h"
 #include "reconciler/work_queue.h"
+#include "reconciler/worker_pool.h"
 #include "specs/source.h"
 
 namespace gitdisc::reconciler {
@@ -79,9 +99,9 @@ struct ControllerHooks {
 struct ControllerOptions {
   // Extra folders whose <digest>.iso images are ours (remote pool folders);
   // the cache folder is always one.
-  std::vector<std::string> extra_roots = {"/var/lib/libvirt/gitdisc"};
+  std::vector<std::string> extra_roots = {"/var/lib/libvirt/gitdisc", "[*] gitdisc"};
   guest::AgentClient::Options agent{std::chrono::milliseconds(2000), 3,
-                                    std::chrono::milliseconds(3000), "gitdisc"};
+                                    std::chrono::milliseconds(3000), "gitdisc", {}};
   bool retry_failed = false;
   ExecOptions exec;
   // Disc of ours with an unreachable agent: forced eject after the bundle's
@@ -94,17 +114,19 @@ struct ControllerOptions {
   // Workers taking keys from the queue: at most this many VMs are worked on
   // at once (each mostly waits on its guest).
   int workers = 32;
+  // Observation (docs/security.md "A hostile guest"): at most this many VMs
+  // are observed at once by scans, each within observe_timeout; an
+  // executing scan waits at most scan_wait for them (the rest are installed
+  // when they finish), a dry scan at most observe_timeout.
+  int observers = 16;
+  std::chrono::milliseconds observe_timeout{10'000};
+  std::chrono::milliseconds scan_wait{3'000};
+  // A guest that broke a bound is not contacted for this long, doubling
+  // each time in a row (AgentGuard).
+  std::chrono::seconds agent_backoff_base{30};
+  std::chrono::seconds agent_backoff_max{1800};
   ProgressFn progress;  // one call per step per VM
   ControllerHooks hooks;
-};
-
-struct PassResult {
-  Plan plan;
-  DesiredBuild desired;
-  int executed = 0;  // VMs acted on (RunPass with execute: by the workers before it returned)
-  int errors = 0;    // VMs whose steps failed unexpectedly
-  bool converged = false;
-  bool stuck = false;  // not converged and nothing can move without a change
 };
 
 class Controller final : public ControllerApi {
@@ -147,107 +169,41 @@ class Controller final : public ControllerApi {
   std::vector<std::string> Roots() const;
 
  private:
-  // What made the controller look at the source, and when (first_insert).
-  struct Trigger {
-    std::string reason;
-    Clock::TimePoint at;
-    std::string revision;  // once a pass found a new revision through it
-  };
-
-  // What the last scan found, kept between scans so that a worker can plan
-  // its key against the whole fleet (rollouts count every VM of a set).
-  struct FleetView {
-    std::shared_ptr<const specs::Snapshot> snap;
-    std::shared_ptr<const DesiredBuild> desired;
-    std::vector<std::string> order;                // keys, in inventory order
-    std::map<std::string, ObservedVm> observed;    // by key
-    std::map<std::string, uint64_t> observed_seq;  // when it was observed (newer wins)
-  };
-
-  // The snapshot at `rev`, or at the newest valid revision (polling first
-  // when a trigger asked for it; `trigger` receives that trigger).
-  Result<std::shared_ptr<const specs::Snapshot>> SnapshotAt(const std::string& rev,
-                                                            std::optional<Trigger>* trigger);
-  // One scan. With execute, it becomes the view the workers plan against,
-  // stale pins are released and the keys with work are queued (the count
-  // goes to `executed`); without, it is only returned (diff, status, PlanAt).
-  Result<PassResult> Scan(bool execute, const std::string& rev);
-  ObserveOptions MakeObserveOptions() const;
-  // Requires mu_. The fleet's plan from `view`, with clock-dependent facts
-  // filled in and the VMs being worked on counted as applying.
-  Plan PlanLocked(const FleetView& view);
-  // Requires mu_. Records `vm` observed at `seq` unless a newer one is there.
-  void InstallLocked(const ObservedVm& vm, uint64_t seq);
-  // Requires mu_. Queues the keys `plan` gives work that no worker holds.
-  int QueueActionableLocked(const Plan& plan, const std::string& except);
   void StartWorkers();
   void WorkerLoop();
   void OnProviderEvent(const std::string& key, EventKind kind);
-  // A VM is observed or worked on by one holder at a time: its agent channel
-  // is exclusive (opening it takes it over). Hold(wait=false) fails when
-  // someone else holds it.
-  bool Hold(const std::string& key, bool wait);
-  void Unhold(const std::string& key);
-  // Records an Execute's outcome: counters, events, failures and backoff.
-  // Returns the backoff when the apply failed.
-  std::optional<std::chrono::milliseconds> RecordOutcome(const VmPlan& vp,
-                                                         const Result<ExecResult>& res);
   void Loop();
-  void AddEvent(const std::string& type, const std::string& object, const std::string& reason,
-                const std::string& message);
-  // Requires mu_. The status from `plan` and the observations in `view`.
-  void WriteStatusLocked(const Plan& plan, const FleetView& view);
-  void NoteApplySent(const std::string& vm);
-  // Unpins images that VMs seen this pass no longer hold (a controller
-  // killed between an eject and its unpin, media changed by hand), so that
-  // no pin outlives its disc.
-  void ReleaseStalePins(const std::vector<ObservedVm>& observed);
+  void Wake();
+  bool Background() const;
+  Result<PassResult> ScanExecuting(const std::string& rev);
 
   Provider* provider_;
-  specs::Source* source_;
   iso::IsoCache* cache_;
   const Clock* clock_;
   ControllerOptions options_;
-  EventLog events_;
+  const std::vector<std::string> roots_;
+  StatusWriter status_;
   WorkQueue queue_;
+  RevisionTracker revisions_;
+  AgentGuard guard_;
+  FleetState state_;
+  KeyReconciler reconciler_;
+  // Its tasks use the parts above and scanner_: ~Controller shuts it down first.
+  WorkerPool observers_;
+  Scanner scanner_;
 
-  mutable std::mutex mu_;  // guards everything below
-  FleetStatus status_;
-  ControllerCounters counters_;
-  SourceStatus source_status_;
-  FleetView view_;
-  uint64_t observe_seq_ = 0;
-  std::set<std::string> held_;                    // keys held (see Hold)
-  std::map<std::string, std::string> executing_;  // key → op id being carried out
-  int executed_ = 0, exec_errors_ = 0;            // by workers, since construction
+  mutable std::mutex mu_;  // guards the loop's flags and threads below
+  std::condition_variable cv_;  // wake_/stop_ for the loop
   // The daemon runs (Start): workers requeue keys that asked for it and
   // queue the VMs a finished one lets through; provider events arrive.
   bool background_ = false;
   bool watching_ = false;
-  std::map<std::string, Clock::TimePoint> disc_seen_;    // key → first seen with our disc
-  std::map<std::string, Clock::TimePoint> retry_after_;  // key → backoff end
-  std::map<std::string, int> failures_;                  // key → consecutive failures
-  std::map<std::string, VmCondition> last_condition_;
-  bool ready_ = false;
   bool wake_ = false;
-  bool source_dirty_ = true;
-  // The first source trigger since the last pass, and, once a pass found a
-  // new revision through it, when that revision's first disc is still to go
-  // in (ControllerHooks::first_insert).
-  std::optional<Trigger> trigger_;
-  std::optional<Trigger> awaiting_first_insert_;
-  std::string last_revision_;
   bool stop_ = false;
-  std::condition_variable cv_;  // wake_/stop_ for the loop; held_ and worker progress
   std::thread thread_;
   std::vector<std::thread> workers_;
-  std::mutex pass_mu_;   // one scan (RunPass, RunUntilConverged, loop) at a time
-  std::mutex build_mu_;  // one image build at a time, shared by the workers
+  std::mutex pass_mu_;  // one executing scan (RunPass, RunUntilConverged, loop) at a time
 };
-
-// The plan as JSON (schemaVersion 1): what `gitdisc diff -o json` prints.
-nlohmann::json PlanToJson(const Plan& plan, const DesiredBuild& desired,
-                          const std::function<bool(const std::string&)>& cached);
 
 }  // namespace gitdisc::reconciler
 

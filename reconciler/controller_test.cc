@@ -51,15 +51,7 @@ spec:
     - {name: motd, version: "1", path: payloads/motd, run: ["./install.sh"], timeout: 1m}
   rollout: {maxParallel: 1, canary: 1, maxFailures: 0}
 )");
-    Write(repo_ + "/db.yaml", R"(apiVersion: gitdisc/v1
-kind: PayloadSet
-metadata: {name: db}
-spec:
-  selector: {matchLabels: {role: db}}
-  payloads:
-    - {name: pg, version: "1", path: payloads/pg, run: ["./install.sh"], timeout: 1m}
-  rollout: {maxParallel: 1, maxFailures: 0}
-)");
+    WriteDbSet("1m");
     Script("motd", "1", 0);
     Script("pg", "1", 0);
     Sh("cd " + repo_ +
@@ -80,6 +72,31 @@ spec:
     controller_.reset();
     fleet_.reset();
     (void)RemoveAll(dir_);
+  }
+
+  // pg waits for the returned file to exist before it finishes (an apply
+  // that takes as long as the test wants).
+  std::string GatePg() {
+    std::string gate = dir_ + "/let-pg-finish";
+    Write(repo_ + "/payloads/pg/install.sh",
+          "#!/bin/sh\nwhile [ ! -e " + gate + " ]; do sleep 0.05; done\necho \"pg v1\" >> " + log_ +
+              "\n",
+          0755);
+    return gate;
+  }
+
+  // The set `db`: VMs labelled role=db get the payload pg with this timeout.
+  void WriteDbSet(const std::string& timeout) {
+    Write(repo_ + "/db.yaml", R"(apiVersion: gitdisc/v1
+kind: PayloadSet
+metadata: {name: db}
+spec:
+  selector: {matchLabels: {role: db}}
+  payloads:
+    - {name: pg, version: "1", path: payloads/pg, run: ["./install.sh"], timeout: )" +
+                                  timeout + R"(}
+  rollout: {maxParallel: 1, maxFailures: 0}
+)");
   }
 
   void Script(const std::string& name, const std::string& version, int exit_code) {
@@ -104,6 +121,7 @@ spec:
     source_ = std::move(src).value();
     iso::IsoCacheOptions co;
     co.dir = dir_ + "/state/isos";
+    co.max_bytes = cache_max_bytes_;
     auto cache = iso::IsoCache::Open(co);
     ASSERT_TRUE(cache.ok()) << cache.status().ToString();
     cache_ = std::move(cache).value();
@@ -164,6 +182,7 @@ spec:
   ControllerHooks hooks_;
   std::function<void(ControllerOptions&)> tweak_;
   specs::VerifyOptions verify_;
+  uint64_t cache_max_bytes_ = 0;
 };
 
 // Waits for `done` (checked every 20 ms) up to a generous deadline: tests
@@ -389,6 +408,72 @@ TEST_F(ControllerTest, ReconcileDoesNotWaitForAShutOffVm) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::minutes(2));
 }
 
+// NotManageable: a selected VM whose domain has no agent channel is reported
+// at once; reconcile does not wait for an agent that cannot exist.
+TEST_F(ControllerTest, ReconcileDoesNotWaitForAVmWithoutChannel) {
+  std::string bare = provider_->AddVm(
+      {.name = "web-bare", .labels = {{"role", "web"}}, .agent_channel = false});
+  auto start = std::chrono::steady_clock::now();
+  auto pass = controller_->RunUntilConverged(start + std::chrono::minutes(5));
+  ASSERT_TRUE(pass.ok()) << pass.status().ToString();
+  EXPECT_FALSE(pass->converged);
+  EXPECT_TRUE(pass->stuck);
+  const VmPlan* p = pass->plan.Find(bare);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->condition, VmCondition::kNotManageable);
+  EXPECT_EQ(p->reason, "NoAgentChannel");
+  EXPECT_EQ(LogLines("motd v1"), 2) << "the manageable VMs converged";
+  EXPECT_EQ(Count("OpenAgentChannel " + bare), 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::minutes(2));
+  auto st = FindVm(controller_->Status(), bare);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->condition, VmCondition::kNotManageable);
+}
+
+// The cache bound during a rollout: with a bound smaller than one image,
+// every build evicts every other image no VM has inserted — never the one
+// in db-1's drive while its apply runs, and never one a worker is about to
+// insert.
+TEST_F(ControllerTest, ASmallCacheBoundNeverEvictsAnInsertedImage) {
+  std::string gate = GatePg();
+  // Its apply spans the whole second rollout: give it time on a loaded machine.
+  WriteDbSet("10m");
+  Commit("pg waits for the test");
+  cache_max_bytes_ = 1;
+  tweak_ = [](ControllerOptions& o) {
+    o.backoff_base = std::chrono::hours(1);
+    o.resync_interval = std::chrono::hours(1);
+  };
+  OpenController();
+  controller_->Start();
+  std::string db_disc;
+  ASSERT_TRUE(WaitFor([&] {
+    auto vm = provider_->Peek(db1_);
+    db_disc = vm.ok() && !vm->cdroms.empty() ? vm->cdroms[0].source : "";
+    return !db_disc.empty() && LogLines("motd v1") == 2;
+  })) << Describe(controller_->Status());
+  // A new revision while db-1 still applies: the web VMs get a new bundle.
+  Script("motd", "2", 0);
+  Commit("motd v2");
+  controller_->NotifySourceChanged("test");
+  ASSERT_TRUE(WaitFor([&] { return LogLines("motd v2") == 2; })) << Describe(controller_->Status());
+  EXPECT_GE(cache_->evictions(), 1u) << "the v1 web bundle goes once no drive holds it";
+  EXPECT_TRUE(PathExists(db_disc)) << "db-1's inserted image was evicted";
+  EXPECT_EQ(provider_->Peek(db1_)->cdroms[0].source, db_disc);
+  auto pins = cache_->ListPins();
+  ASSERT_TRUE(pins.ok());
+  for (const auto& [digest, owners] : *pins) {
+    EXPECT_TRUE(cache_->Contains(digest)) << "pinned image " << digest << " is gone";
+  }
+  ASSERT_TRUE(WriteFileAtomic(gate, "", 0644).ok());
+  ASSERT_TRUE(WaitFor([&] { return controller_->Ready() && controller_->Status().Converged(); }))
+      << Describe(controller_->Status());
+  controller_->Stop();
+  EXPECT_EQ(LogLines("pg v1"), 1);
+  ExpectAllDrivesEmpty();
+  EXPECT_TRUE(cache_->ListPins()->empty());
+}
+
 TEST_F(ControllerTest, NoPinOutlivesItsDiscAfterACrash) {
   ASSERT_TRUE(Converge().ok());
   std::string bundle;
@@ -431,11 +516,7 @@ TEST_F(ControllerTest, NoPinOutlivesItsDiscAfterACrash) {
 // lets through next is queued by the worker that finished, without waiting
 // for a timer (both timers here are an hour).
 TEST_F(ControllerTest, ASlowApplyDoesNotHoldBackTheOtherVmsInTheDaemon) {
-  std::string gate = dir_ + "/let-pg-finish";
-  Write(repo_ + "/payloads/pg/install.sh",
-        "#!/bin/sh\nwhile [ ! -e " + gate + " ]; do sleep 0.05; done\necho \"pg v1\" >> " + log_ +
-            "\n",
-        0755);
+  std::string gate = GatePg();
   Commit("pg waits for the test");
   tweak_ = [](ControllerOptions& o) {
     o.backoff_base = std::chrono::hours(1);
@@ -662,6 +743,188 @@ TEST_F(ControllerTest, AnUnsignedCommitIsNeverAppliedAndIsReportedAsSignatureUnv
   EXPECT_EQ(pass->plan.revision, fixed);
   EXPECT_EQ(LogLines("pg v2"), 1);
   EXPECT_TRUE(controller_->Status().source.unverified_revision.empty());
+}
+
+// A scan that stops waiting for observations at once (scan_wait 1 ms, as
+// under heavy load) still gets every VM seen: late observations are
+// installed as they end and wake another scan, in the daemon (both timers an
+// hour) and in reconcile.
+TEST_F(ControllerTest, ObservationsThatEndAfterTheirScanStillDriveTheRollout) {
+  tweak_ = [](ControllerOptions& o) {
+    o.scan_wait = std::chrono::milliseconds(1);
+    o.backoff_base = std::chrono::hours(1);
+    o.resync_interval = std::chrono::hours(1);
+  };
+  OpenController();
+  controller_->Start();
+  ASSERT_TRUE(WaitFor([&] { return controller_->Ready() && controller_->Status().Converged(); }))
+      << Describe(controller_->Status());
+  controller_->Stop();
+  EXPECT_EQ(LogLines("motd v1"), 2);
+  EXPECT_EQ(LogLines("pg v1"), 1);
+
+  Script("pg", "2", 0);
+  Commit("bump pg");
+  OpenController();  // a stopped controller's queue is shut down: reconcile is a new one
+  auto pass = Converge();
+  ASSERT_TRUE(pass.ok()) << pass.status().ToString();
+  EXPECT_TRUE(pass->converged) << Describe(controller_->Status());
+  EXPECT_EQ(LogLines("pg v2"), 1);
+  ExpectAllDrivesEmpty();
+}
+
+// ---- hostile guests (docs/security.md "A hostile guest") ---------------------
+
+// A set of its own for the hostile VMs, so that their rollout never holds
+// back the honest sets (web, db).
+class HostileGuestTest : public ControllerTest {
+ protected:
+  void AddHostileSet() {
+    Write(repo_ + "/hostile.yaml", R"(apiVersion: gitdisc/v1
+kind: PayloadSet
+metadata: {name: hostile}
+spec:
+  selector: {matchLabels: {role: hostile}}
+  payloads:
+    - {name: motd, version: "1", path: payloads/motd, run: ["./install.sh"], timeout: 1m}
+  rollout: {maxParallel: "100%", maxFailures: 100}
+)");
+    Commit("hostile set");
+  }
+  std::string AddHostile(const std::string& name, testing::Hostility h) {
+    return fleet_->AddHostileVm(name, {{"role", "hostile"}}, h);
+  }
+  int Opens(const std::string& key) { return Count("OpenAgentChannel " + key); }
+};
+
+// Honest VMs converge, exactly once, beside guests that flood, never end a
+// line, stay mute or flood events during their apply; each hostile VM is
+// reported with its own condition and the bound it broke; reconcile ends by
+// its deadline; a dry plan (/api/v1/plan) finishes in bounded time.
+TEST_F(HostileGuestTest, HonestVmsConvergeOnceBesideHostileGuestsWhichAreReported) {
+  AddHostileSet();
+  std::string newline = AddHostile("x-newline", testing::Hostility::kNewlineFlood);
+  std::string junk = AddHostile("x-junk", testing::Hostility::kJunkJsonFlood);
+  std::string endless = AddHostile("x-endless", testing::Hostility::kEndlessLine);
+  std::string mute = AddHostile("x-mute", testing::Hostility::kMute);
+  std::string events = AddHostile("x-events", testing::Hostility::kEventFloodOnApply);
+  tweak_ = [](ControllerOptions& o) {
+    o.agent.request_timeout = std::chrono::milliseconds(500);
+    o.observe_timeout = std::chrono::seconds(2);
+    o.scan_wait = std::chrono::seconds(1);
+  };
+  OpenController();
+
+  auto start = std::chrono::steady_clock::now();
+  auto pass = controller_->RunUntilConverged(start + std::chrono::seconds(8));
+  auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(pass.ok()) << pass.status().ToString();
+  EXPECT_FALSE(pass->converged);
+  EXPECT_LT(took, std::chrono::seconds(20)) << "reconcile ends by its deadline";
+  EXPECT_EQ(LogLines("motd v1"), 2) << "web-1 and web-2, once each";
+  EXPECT_EQ(LogLines("pg v1"), 1);
+  for (const std::string& k : {web1_, web2_, db1_}) {
+    EXPECT_EQ(pass->plan.Find(k)->condition, VmCondition::kReady) << k;
+  }
+
+  FleetStatus st = controller_->Status();
+  auto expect = [&](const std::string& key, VmCondition c, const std::string& reason) {
+    auto v = FindVm(st, key);
+    ASSERT_TRUE(v.has_value()) << key;
+    EXPECT_EQ(v->condition, c) << v->name << ": " << v->reason << " " << v->message;
+    EXPECT_EQ(v->reason, reason) << v->name << ": " << v->message;
+    EXPECT_LT(v->message.size(), 400u) << "nothing the guest sent is quoted unbounded";
+  };
+  expect(newline, VmCondition::kAgentMisbehaving, "JunkLines");
+  expect(junk, VmCondition::kAgentMisbehaving, "JunkLines");
+  expect(endless, VmCondition::kAgentMisbehaving, "LineTooLong");
+  expect(mute, VmCondition::kAgentUnavailable, "AgentUnavailable");
+  expect(events, VmCondition::kAgentMisbehaving, "TooManyEvents");
+  int reported = 0;
+  for (const Event& e : st.events) reported += e.reason == "AgentCutOff";
+  EXPECT_EQ(reported, 4) << "each misbehaviour reported once" << Describe(st);
+  EXPECT_EQ(FindVm(st, events)->condition, VmCondition::kAgentMisbehaving);
+
+  // Backed off: a dry plan does not open their channels again, and ends in
+  // bounded time although the mute guest never answers.
+  provider_->ClearCalls();
+  auto plan_start = std::chrono::steady_clock::now();
+  auto plan = controller_->PlanAt("");
+  EXPECT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_LT(std::chrono::steady_clock::now() - plan_start, std::chrono::seconds(6));
+  for (const std::string& k : {newline, junk, endless, events}) EXPECT_EQ(Opens(k), 0) << k;
+  EXPECT_LE(Opens(mute), 1) << "a mute agent may be booting: it is asked again (unless an "
+                               "earlier observation of it still runs)";
+}
+
+// The backoff doubles each time a guest misbehaves again, and nobody opens
+// its channel in between.
+TEST_F(HostileGuestTest, AMisbehavingGuestIsBackedOffExponentially) {
+  AddHostileSet();
+  std::string newline = AddHostile("x-newline", testing::Hostility::kNewlineFlood);
+  tweak_ = [](ControllerOptions& o) { o.agent_backoff_base = std::chrono::seconds(1); };
+  OpenController();
+  ASSERT_TRUE(controller_->RunPass(/*execute=*/false).ok());
+  EXPECT_EQ(Opens(newline), 1);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(controller_->RunPass(/*execute=*/false).ok());
+  EXPECT_EQ(Opens(newline), 1) << "backed off: not opened again within its backoff";
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));  // base 1 s + up to 1 s jitter
+  ASSERT_TRUE(controller_->RunPass(/*execute=*/false).ok());
+  EXPECT_EQ(Opens(newline), 2);
+  auto v = FindVm(controller_->Status(), newline);
+  ASSERT_TRUE(v.has_value());
+  EXPECT_EQ(v->condition, VmCondition::kAgentMisbehaving);
+  EXPECT_NE(v->message.find("2 times in a row"), std::string::npos) << v->message;
+  std::vector<std::string> messages;
+  for (const Event& e : controller_->Status().events) {
+    if (e.reason == "AgentCutOff") messages.push_back(e.message);
+  }
+  ASSERT_EQ(messages.size(), 2u);
+  EXPECT_TRUE(messages[0].find("for 1 s") != std::string::npos ||
+              messages[0].find("for 2 s") != std::string::npos)
+      << messages[0];
+  EXPECT_TRUE(messages[1].find("for 2 s") != std::string::npos ||
+              messages[1].find("for 3 s") != std::string::npos)
+      << messages[1];
+}
+
+// Observation uses a bounded pool and a scan waits for it a bounded time:
+// twelve mute guests on two observers do not hold an executing scan for
+// their twelve timeouts, and the honest VMs still converge.
+TEST_F(HostileGuestTest, MuteGuestsDoNotHoldAScanOrTheDaemon) {
+  AddHostileSet();
+  for (int i = 0; i < 12; ++i) {
+    AddHostile("x-mute-" + std::to_string(i), testing::Hostility::kMute);
+  }
+  tweak_ = [](ControllerOptions& o) {
+    o.observers = 2;
+    o.agent.request_timeout = std::chrono::milliseconds(300);
+    o.agent.max_attempts = 2;
+    o.observe_timeout = std::chrono::seconds(1);
+    o.scan_wait = std::chrono::milliseconds(500);
+    o.backoff_base = std::chrono::hours(1);
+    o.resync_interval = std::chrono::hours(1);
+  };
+  OpenController();
+  auto start = std::chrono::steady_clock::now();
+  auto pass = controller_->RunPass(/*execute=*/false);
+  ASSERT_TRUE(pass.ok());
+  // A dry scan waits at most observe_timeout + 1 s, whatever the pool's queue.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4));
+  controller_->Start();
+  ASSERT_TRUE(WaitFor([&] {
+    FleetStatus st = controller_->Status();
+    auto db = FindVm(st, db1_);
+    auto web2 = FindVm(st, web2_);
+    return db && web2 && db->condition == VmCondition::kReady &&
+           web2->condition == VmCondition::kReady;
+  })) << Describe(controller_->Status());
+  auto plan_start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(controller_->PlanAt("").ok()) << "the API's plan runs beside the daemon's scans";
+  EXPECT_LT(std::chrono::steady_clock::now() - plan_start, std::chrono::seconds(4));
+  controller_->Stop();
+  EXPECT_EQ(LogLines("motd v1"), 2);
+  EXPECT_EQ(LogLines("pg v1"), 1);
 }
 
 }  // namespace

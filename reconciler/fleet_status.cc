@@ -9,13 +9,15 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<std::pair<VmCondition, const char*>, 13> kVmConditions = {{
+constexpr std::array<std::pair<VmCondition, const char*>, 15> kVmConditions = {{
     {VmCondition::kUnknown, "Unknown"},
     {VmCondition::kNotSelected, "NotSelected"},
     {VmCondition::kPending, "Pending"},
     {VmCondition::kAgentUnavailable, "AgentUnavailable"},
+    {VmCondition::kAgentMisbehaving, "AgentMisbehaving"},
     {VmCondition::kConflict, "Conflict"},
     {VmCondition::kDriveBusy, "DriveBusy"},
+    {VmCondition::kNotManageable, "NotManageable"},
     {VmCondition::kWaiting, "Waiting"},
     {VmCondition::kProgressing, "Progressing"},
     {VmCondition::kReady, "Ready"},

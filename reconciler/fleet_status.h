@@ -37,8 +37,10 @@ enum class VmCondition {
   kNotSelected,       // no PayloadSet selects it; gitdisc leaves it alone
   kPending,           // selected but not running
   kAgentUnavailable,  // running, but the agent does not answer on its channel
+  kAgentMisbehaving,  // the agent broke a bound of the protocol: cut off, backed off
   kConflict,          // two sets name one payload with different content
   kDriveBusy,         // no empty CD-ROM drive and none holding our disc
+  kNotManageable,     // no agent channel defined, or no delivery method reaches it
   kWaiting,           // work to do, but the rollout does not allow it yet
   kProgressing,       // a disc is in / an apply is running
   kReady,             // every desired payload applied (ledger says ok)

@@ -2,7 +2,8 @@
 
 namespace gitdisc::reconciler {
 
-ObservedVm ObservedFromInfo(const VmInfo& info, const std::vector<std::string>& our_roots) {
+ObservedVm ObservedFromInfo(const VmInfo& info, const std::vector<std::string>& our_roots,
+                            const DeliveryOptions& delivery) {
   ObservedVm o;
   o.key = info.key;
   o.name = info.name;
@@ -10,8 +11,13 @@ ObservedVm ObservedFromInfo(const VmInfo& info, const std::vector<std::string>& 
   o.power = PowerStateName(info.state);
   o.running = info.state == VmInfo::kRunning;
   o.labels = info.labels;
+  o.has_agent_channel = info.has_agent_channel;
   for (const DriveInfo& d : info.cdroms) {
+    if (!IsEjectableBus(d.bus)) continue;  // no tray: never takes a disc
     o.drives.push_back({d.target, d.source, OurBundleFromSource(d.source, our_roots)});
+  }
+  for (Delivery m : AssessVm(info, delivery).usable) {
+    if (m != Delivery::kCdrom) o.other_delivery.push_back(DeliveryName(m));
   }
   return o;
 }
@@ -24,14 +30,31 @@ std::vector<LedgerRecord> LedgerFromAgent(const std::vector<guest::PayloadResult
   return out;
 }
 
+namespace {
+
+// What a failed agent call leaves in the observation.
+void AgentFailed(Observation& out, const guest::AgentClient& client, const Status& st) {
+  out.vm.agent_error = st.message();
+  if (client.misbehaviour()) {
+    out.misbehaviour = client.misbehaviour();
+    out.vm.agent_misbehaving = client.misbehaviour()->bound;
+  }
+}
+
+}  // namespace
+
 Observation Observe(Provider& provider, const VmInfo& info, const ObserveOptions& options,
                     std::unique_ptr<guest::AgentClient> agent) {
   Observation out;
   out.info = info;
-  out.vm = ObservedFromInfo(info, options.our_roots);
+  out.vm = ObservedFromInfo(info, options.our_roots, options.delivery);
   if (!out.vm.running) return out;
   if (!info.has_agent_channel) {
     out.vm.agent_error = "the domain has no org.gitdisc.agent.0 channel";
+    return out;
+  }
+  if (std::chrono::steady_clock::now() >= options.deadline) {
+    out.vm.agent_error = "no time left to ask the agent";
     return out;
   }
   std::unique_ptr<guest::AgentClient> client = std::move(agent);
@@ -42,23 +65,26 @@ Observation Observe(Provider& provider, const VmInfo& info, const ObserveOptions
       return out;
     }
     client = std::make_unique<guest::AgentClient>(std::move(stream).value(), options.agent);
+    client->SetDeadline(options.deadline);
     auto hello = client->Hello();
     if (!hello.ok()) {
-      out.vm.agent_error = hello.status().message();
+      AgentFailed(out, *client, hello.status());
       return out;
     }
   }
+  client->SetDeadline(options.deadline);
   auto ledger = client->Ledger();
   if (!ledger.ok()) {
-    out.vm.agent_error = ledger.status().message();
+    AgentFailed(out, *client, ledger.status());
     return out;
   }
   out.vm.ledger = LedgerFromAgent(*ledger);
   auto status = client->Status();
   if (!status.ok()) {
-    out.vm.agent_error = status.status().message();
+    AgentFailed(out, *client, status.status());
     return out;
   }
+  client->SetDeadline(std::chrono::steady_clock::time_point::max());
   for (const guest::OpStatus& op : status->ops) {
     if (op.state != guest::OpState::kRunning) continue;
     ObservedOp o;

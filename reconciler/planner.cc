@@ -118,7 +118,11 @@ std::string OurBundleFromSource(const std::string& source, const std::vector<std
   if (!IsSha256Hex(base)) return "";
   for (std::string root : roots) {
     while (root.size() > 1 && root.back() == '/') root.pop_back();
-    if (!root.empty() && dir == root) {
+    // "[*] gitdisc": that folder on any vSphere datastore ("[DS] gitdisc").
+    bool any_datastore = root.rfind("[*] ", 0) == 0 && dir.rfind('[', 0) == 0 &&
+                         dir.find("] ") != std::string::npos &&
+                         dir.substr(dir.find("] ") + 2) == root.substr(4);
+    if (!root.empty() && (dir == root || any_datastore)) {
       std::transform(base.begin(), base.end(), base.begin(),
                      [](unsigned char c) { return std::tolower(c); });
       return base;
@@ -236,11 +240,24 @@ Plan MakePlan(const DesiredState& desired, const std::vector<ObservedVm>& observ
       if (o.agent_reachable && !f.op_running) p.eject_drives = f.our_drives;
     };
 
-    if (!o.running) {
+    if (!o.has_agent_channel) {
+      // Whatever its state: no agent can ever answer, so nothing is waited for.
+      block(VmCondition::kNotManageable, "NoAgentChannel",
+            std::string("the domain defines no virtio-serial channel org.gitdisc.agent.0 "
+                        "(gitdisc vm prepare ") +
+                o.name + " adds it)");
+    } else if (!o.running) {
       block(VmCondition::kPending, "NotRunning", "the VM is " + o.power);
     } else if (!o.agent_reachable) {
-      block(VmCondition::kAgentUnavailable, "AgentUnavailable",
-            "the agent does not answer" + (o.agent_error.empty() ? "" : ": " + o.agent_error));
+      if (o.agent_misbehaving.empty()) {
+        block(VmCondition::kAgentUnavailable, "AgentUnavailable",
+              "the agent does not answer" + (o.agent_error.empty() ? "" : ": " + o.agent_error));
+      } else {
+        // Reason: the bound it broke. Like an agent that is gone, except that
+        // the controller does not talk to it until its backoff is over.
+        block(VmCondition::kAgentMisbehaving, o.agent_misbehaving,
+              "the agent was cut off: " + o.agent_error);
+      }
       if (f.disc_in && o.disc_overdue) {
         // The agent is gone and the apply's timeout has passed: nothing can
         // still be reading the disc we inserted.
@@ -274,6 +291,13 @@ Plan MakePlan(const DesiredState& desired, const std::vector<ObservedVm>& observ
       p.message = "every desired payload is applied";
       eject_leftovers();
       p.counts_in_flight = false;
+    } else if (o.drives.empty() && o.other_delivery.empty()) {
+      // Work to do, and no way to deliver it: a property of the VM, not of
+      // the moment.
+      block(VmCondition::kNotManageable, "NoDeliveryMethod",
+            "no CD-ROM drive on a bus with a tray (IDE, SATA, SCSI) and no other delivery "
+            "method (gitdisc vm prepare " +
+                o.name + " adds a drive)");
     } else {
       // Work to do: the rollout of every set that asks for a missing payload decides.
       std::vector<SetTally*> relevant;

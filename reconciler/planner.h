@@ -105,8 +105,20 @@ struct ObservedVm {
   std::map<std::string, std::string> labels;
   bool agent_reachable = false;
   std::string agent_error;
+  // The bound the agent broke (guest::AgentClient::Misbehaviour, e.g.
+  // "TooManyLines"): it is cut off and backed off. "" when it behaved.
+  std::string agent_misbehaving;
   std::vector<LedgerRecord> ledger;
+  // CD-ROM drives on a bus with a tray (IDE, SATA, SCSI): the ones a disc
+  // can go into.
   std::vector<ObservedDrive> drives;
+  // The domain defines the org.gitdisc.agent.0 channel. Without it the VM
+  // cannot be managed at all: NotManageable, never waited for.
+  bool has_agent_channel = true;
+  // Delivery methods other than hot insert into `drives` that reach this VM
+  // and that gitdisc delivers with ("disk", "channel"; DESIGN.md §5). With
+  // no drive and none of these, a VM with work is NotManageable.
+  std::vector<std::string> other_delivery;
   std::optional<ObservedOp> op;  // running op, or the last finished one we asked about
   // Supplied by the controller (clock-dependent facts, decided outside):
   bool disc_overdue = false;   // our disc has been in longer than the bundle's timeout
@@ -178,6 +190,7 @@ std::string OperationId(const std::string& vm_key, const std::string& bundle_dig
 
 // Recognises our disc: a source "<root>/<64 hex>.iso" (or "<root>/<64 hex>")
 // directly under one of `roots` (our image cache folder, our pool's folder).
+// A root "[*] DIR" stands for DIR on any vSphere datastore ("[DS] DIR/<digest>.iso").
 // Returns the digest, or "" when the source is not ours.
 std::string OurBundleFromSource(const std::string& source, const std::vector<std::string>& roots);
 

@@ -183,6 +183,28 @@ TEST(Planner, MissingAgentIsAgentUnavailableAndKeepsOurDiscUntilTimeout) {
   EXPECT_TRUE(late.force_eject);
 }
 
+TEST(Planner, AMisbehavingAgentIsReportedWithTheBoundItBrokeAndTreatedAsGone) {
+  World w;
+  w.Set("a", {{"motd", "1"}});
+  auto& o = w.Vm("vm", {"a"});
+  o.agent_reachable = false;
+  o.agent_misbehaving = "TooManyLines";
+  o.agent_error = "more than 4096 lines in one call";
+  VmPlan p = P(w.Run(), "vm");
+  EXPECT_EQ(p.condition, VmCondition::kAgentMisbehaving);
+  EXPECT_EQ(p.reason, "TooManyLines");
+  EXPECT_NE(p.message.find("4096 lines"), std::string::npos) << p.message;
+  EXPECT_EQ(p.kind, PlanKind::kBlocked);
+  EXPECT_TRUE(p.insert_drive.empty()) << "nothing is given to a guest that is cut off";
+
+  w.Get("vm").drives = {{"hdc", "/c/" + w.Bundle("vm") + ".iso", w.Bundle("vm")}};
+  EXPECT_TRUE(P(w.Run(), "vm").eject_drives.empty());
+  w.Get("vm").disc_overdue = true;
+  VmPlan late = P(w.Run(), "vm");
+  EXPECT_EQ(late.eject_drives, (std::vector<std::string>{"hdc"}));
+  EXPECT_TRUE(late.force_eject);
+}
+
 TEST(Planner, ForeignMediaInEveryDriveIsDriveBusyAndLeftAlone) {
   World w;
   w.Set("a", {{"motd", "1"}});
@@ -192,6 +214,75 @@ TEST(Planner, ForeignMediaInEveryDriveIsDriveBusyAndLeftAlone) {
   EXPECT_EQ(p.condition, VmCondition::kDriveBusy);
   EXPECT_TRUE(p.eject_drives.empty());
   EXPECT_TRUE(p.insert_drive.empty());
+}
+
+// NotManageable: what cannot work is said at once, never waited for.
+TEST(Planner, NoChannelIsNotManageableWhateverTheAgentOrPowerSays) {
+  World w;
+  w.Set("a", {{"motd", "1"}});
+  struct Row {
+    const char* what;
+    bool running;
+    bool reachable;
+  };
+  for (const Row& r : {Row{"running", true, false}, Row{"shut off", false, false}}) {
+    World t = w;
+    auto& o = t.Vm("vm", {"a"});
+    o.has_agent_channel = false;
+    o.running = r.running;
+    o.power = r.running ? "running" : "shutoff";
+    o.agent_reachable = r.reachable;
+    VmPlan p = P(t.Run(), "vm");
+    EXPECT_EQ(p.condition, VmCondition::kNotManageable) << r.what;
+    EXPECT_EQ(p.reason, "NoAgentChannel") << r.what;
+    EXPECT_NE(p.message.find("gitdisc vm prepare vm"), std::string::npos) << p.message;
+    EXPECT_EQ(p.kind, PlanKind::kBlocked);
+    EXPECT_TRUE(p.insert_drive.empty());
+  }
+}
+
+TEST(Planner, AChannelWhoseAgentIsSilentStillWaits) {
+  World w;
+  w.Set("a", {{"motd", "1"}});
+  w.Vm("vm", {"a"}).agent_reachable = false;  // booting, perhaps
+  VmPlan p = P(w.Run(), "vm");
+  EXPECT_EQ(p.condition, VmCondition::kAgentUnavailable);
+}
+
+TEST(Planner, NoTrayDriveAndNoOtherMethodIsNotManageableWhenThereIsWork) {
+  World w;
+  w.Set("a", {{"motd", "1"}});
+  w.Vm("work", {"a"}).drives.clear();
+  w.Vm("done", {"a"}).drives.clear();
+  w.Applied("done", "motd", "1");
+  Plan plan = w.Run();
+  VmPlan work = P(plan, "work");
+  EXPECT_EQ(work.condition, VmCondition::kNotManageable);
+  EXPECT_EQ(work.reason, "NoDeliveryMethod");
+  EXPECT_FALSE(work.counts_in_flight);
+  // Nothing to deliver: in sync without any drive.
+  EXPECT_EQ(P(plan, "done").condition, VmCondition::kReady);
+}
+
+TEST(Planner, AnotherDeliveryMethodKeepsAVmWithoutDrivesManageable) {
+  World w;
+  w.Set("a", {{"motd", "1"}});
+  auto& o = w.Vm("vm", {"a"});
+  o.drives.clear();
+  o.other_delivery = {"disk"};
+  VmPlan p = P(w.Run(), "vm");
+  EXPECT_NE(p.condition, VmCondition::kNotManageable);
+  EXPECT_EQ(p.reason, "NoFreeDrive");  // hot add itself is not planned here
+}
+
+TEST(Planner, ConflictIsReportedBeforeAMissingDrive) {
+  World w;
+  w.Set("a", {{"motd", "1"}});
+  auto& o = w.Vm("vm", {"a"});
+  o.drives.clear();
+  w.desired.vms[o.key].conflict = true;
+  w.desired.vms[o.key].conflict_message = "motd differs";
+  EXPECT_EQ(P(w.Run(), "vm").condition, VmCondition::kConflict);
 }
 
 TEST(Planner, ForeignMediaInOneDriveUsesTheOther) {
@@ -427,6 +518,15 @@ TEST(Planner, OurBundleFromSourceRecognisesOnlyOurFolders) {
   EXPECT_EQ(OurBundleFromSource("/elsewhere/" + d + ".iso", {"/var/lib/gitdisc/isos"}), "");
   EXPECT_EQ(OurBundleFromSource("/var/lib/gitdisc/isos/debian.iso", {"/var/lib/gitdisc/isos"}), "");
   EXPECT_EQ(OurBundleFromSource("", {"/var/lib/gitdisc/isos"}), "");
+}
+
+TEST(Planner, OurBundleFromSourceRecognisesTheGitdiscFolderOnAnyVsphereDatastore) {
+  std::string d(64, 'b');
+  EXPECT_EQ(OurBundleFromSource("[LocalDS_0] gitdisc/" + d + ".iso", {"[*] gitdisc"}), d);
+  EXPECT_EQ(OurBundleFromSource("[san 2] gitdisc/" + d + ".iso", {"[*] gitdisc"}), d);
+  EXPECT_EQ(OurBundleFromSource("[LocalDS_0] isos/" + d + ".iso", {"[*] gitdisc"}), "");
+  EXPECT_EQ(OurBundleFromSource("[LocalDS_0] other/gitdisc/" + d + ".iso", {"[*] gitdisc"}), "");
+  EXPECT_EQ(OurBundleFromSource("/gitdisc/" + d + ".iso", {"[*] gitdisc"}), "");
 }
 
 TEST(Planner, OperationIdIsDeterministic) {

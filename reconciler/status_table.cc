@@ -88,7 +88,9 @@ const char* ConditionTone(VmCondition c) {
     case VmCondition::kSuspended:
       return "warn";
     case VmCondition::kFailed:
+    case VmCondition::kAgentMisbehaving:
     case VmCondition::kConflict:
+    case VmCondition::kNotManageable:
     case VmCondition::kHalted:
     case VmCondition::kError:
       return "bad";

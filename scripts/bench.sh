@@ -3,7 +3,7 @@
 # whole table of docs/benchmarks.md: every row with gitdisc's figure, the
 # alternative measured in the same run, the goal and whether it was met.
 #
-#   bash scripts/bench.sh [--quick] [--rows 1,2,3,4,5,6,7] [--build-dir DIR]
+#   bash scripts/bench.sh [--quick] [--rows 1,2,3,4,5,6,7,8,9] [--build-dir DIR]
 #
 #   --quick      fewer runs per row (a smoke run: the figures are noisier)
 #   --rows       only these rows (default: all). Rows 3 (its real-guest
@@ -18,7 +18,7 @@ set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=build
-rows=1,2,3,4,5,6,7
+rows=1,2,3,4,5,6,7,8,9
 quick=0
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -45,8 +45,10 @@ want 1 && targets+=(iso_build_bench)
 want 2 && targets+=(bundle_unchanged_bench)
 want 3 && targets+=(shared_image_bench)
 want 6 && targets+=(planner_scale_bench)
+want 8 && targets+=(hostile_guests_bench)
 (want 3 || want 4 || want 7) && targets+=(guest_bench)
 want 5 && targets+=(webhook_bench)
+want 9 && targets+=(healthz_abuse_bench)
 echo "bench.sh: building ${targets[*]}" >&2
 if ! cmake --build "$build" -j2 --target "${targets[@]}" >"$build/bench-build.log" 2>&1; then
   tail -30 "$build/bench-build.log" >&2
@@ -68,16 +70,18 @@ run() {  # run NAME PROGRAM ARGS...: output to the log and to stderr as it comes
     failed=1
   fi
 }
-if [ $quick = 1 ]; then r1=5 r2=3 r47=1 p5=10 c5=3 r6=3; else r1=9 r2=9 r47=3 p5=50 c5=10 r6=5; fi
+if [ $quick = 1 ]; then r1=5 r2=3 r47=1 p5=10 c5=3 r6=3 r8=3 i9=100 a9=10; else r1=9 r2=9 r47=3 p5=50 c5=10 r6=5 r8=7 i9=300 a9=30; fi
 (want 3 || want 4 || want 5 || want 7) && bash "$root/scripts/start-libvirtd.sh" >/dev/null 2>&1
 want 1 && run iso_build_bench "$build/bench/iso/iso_build_bench" $r1
 want 2 && run bundle_unchanged_bench "$build/bench/cache/bundle_unchanged_bench" $r2
 want 3 && run shared_image_bench "$build/bench/shared_image/shared_image_bench" 1 4 16
 want 6 && run planner_scale_bench "$build/bench/planner/planner_scale_bench" 10000 200 $r6
+want 8 && run hostile_guests_bench "$build/bench/hostile/hostile_guests_bench" $r8 8
 guest_rows=""
 for r in 3 4 7; do want $r && guest_rows="$guest_rows$r"; done
 [ -n "$guest_rows" ] && run guest_bench "$build/bench/guest/guest_bench" $r47 "" "$guest_rows"
 want 5 && run webhook_bench "$build/bench/serve/webhook_bench" $p5 $c5
+want 9 && run healthz_abuse_bench "$build/bench/serve/healthz_abuse_bench" $i9 $a9
 
 echo
 echo "## gitdisc benchmarks — $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"

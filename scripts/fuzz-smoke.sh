@@ -23,6 +23,7 @@ targets=(
   "iso_reader|tests/fuzz/iso_reader_fuzzer|tests/fuzz/corpus/iso_reader|"
   "webhook|tests/fuzz/webhook_fuzzer|tests/fuzz/corpus/webhook|"
   "serve_config|tests/fuzz/serve_config_fuzzer|tests/fuzz/corpus/serve_config|"
+  "agent_channel|tests/fuzz/agent_channel_fuzzer|tests/fuzz/corpus/agent_channel|"
 )
 
 source scripts/ccache.sh

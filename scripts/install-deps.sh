@@ -24,6 +24,9 @@ packages=(
   # tests: independent ISO readers, a real hypervisor and a tiny guest
   xorriso genisoimage libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils
   linux-image-amd64 busybox-static cpio kmod
+  # the Debian 12 systemd test guest, built from Debian's packages at test time
+  # (tests/guest/build-debian-guest.sh; mke2fs -d is in e2fsprogs, always present)
+  mmdebstrap
   # end-to-end scripts: JSON (jq), a loopback TCP endpoint for libvirtd (socat), HTTP (curl)
   jq socat curl
   # daemon tests: the status page in a headless browser; promtool (only
@@ -31,6 +34,11 @@ packages=(
   chromium prometheus
   # benchmarks (bench/guest): qemu-guest-agent copied into the bench guest
   qemu-guest-agent
+  # the vSphere provider speaks SOAP over HTTPS (libcurl; libxml2 is above)
+  libcurl4-openssl-dev
+  # vSphere tests: govmomi's vCenter simulator, built offline from Debian's Go
+  # sources of govmomi (tests/vsphere/build-vcsim.sh)
+  golang-go golang-github-vmware-govmomi-dev
   # fuzzing (clang's libFuzzer)
   clang libclang-rt-dev
 )

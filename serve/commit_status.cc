@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/url_text.h"
+
 namespace gitdisc::serve {
 namespace {
 
@@ -14,22 +16,6 @@ std::string Short(const std::string& sha) { return sha.substr(0, 7); }
 bool Terminal(VmCondition c) {
   return c == VmCondition::kFailed || c == VmCondition::kHalted || c == VmCondition::kConflict ||
          c == VmCondition::kDriveBusy || c == VmCondition::kError;
-}
-
-// Percent-encodes a GitLab project path ("group/name" → "group%2Fname").
-std::string EncodeProject(const std::string& project) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : project) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
 }
 
 // The rollout of the revision the fleet acts on.
@@ -168,7 +154,7 @@ OutgoingRequest GitlabStatusRequest(const ServeConfig::StatusTarget& target,
   OutgoingRequest r;
   r.target = "gitlab_status";
   r.key = "gitlab " + u.sha + " " + u.context;
-  r.url = target.api_url + "/projects/" + EncodeProject(target.repo) + "/statuses/" + u.sha;
+  r.url = target.api_url + "/projects/" + PercentEncode(target.repo) + "/statuses/" + u.sha;
   r.headers = {{"PRIVATE-TOKEN", std::string(target.token.Reveal())}};
   r.body = nlohmann::json{{"state", GitlabStateName(u.state)},
                           {"name", u.context},

@@ -31,12 +31,14 @@ Daemon::Daemon(DaemonOptions options, ServedController* controller, HttpServer* 
 Daemon::~Daemon() {
   RequestStop("daemon destroyed");
   if (poller_.joinable()) poller_.join();
+  if (housekeeper_.joinable()) housekeeper_.join();
 }
 
 Status Daemon::Start() {
   GITDISC_RETURN_IF_ERROR(http_->Start());
   controller_->Start();
   poller_ = std::thread([this] { PollLoop(); });
+  if (options_.housekeeping) housekeeper_ = std::thread([this] { HousekeepingLoop(); });
   log_->Info("gitdisc serve started",
              {{"poll_interval_ms", std::to_string(options_.poll_interval.count())},
               {"port", std::to_string(http_->port())}});
@@ -53,6 +55,16 @@ void Daemon::PollLoop() {
     // Enqueue only: the controller fetches on its own thread.
     controller_->api()->NotifySourceChanged("poll");
     log_->Debug("poll: source check enqueued");
+    lock.lock();
+  }
+}
+
+void Daemon::HousekeepingLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    if (cv_.wait_for(lock, options_.housekeeping_interval, [this] { return stop_; })) break;
+    lock.unlock();
+    options_.housekeeping();
     lock.lock();
   }
 }
@@ -76,6 +88,7 @@ bool Daemon::Run() {
     cv_.wait(lock, [this] { return stop_; });
   }
   if (poller_.joinable()) poller_.join();
+  if (housekeeper_.joinable()) housekeeper_.join();
   log_->Info("shutting down: no new work is taken", {{"reason", stop_reason_}});
   http_->Stop();
 

@@ -1,7 +1,8 @@
 // Daemon: the run loop of `gitdisc serve`. It starts the controller's
 // background work and the HTTP server, asks the controller to look at the
 // source every poll interval (±10% jitter, so many daemons watching one Git
-// host do not poll in lock-step), and on RequestStop shuts down in order:
+// host do not poll in lock-step), runs the housekeeping (cache bounds) on a
+// thread of its own, and on RequestStop shuts down in order:
 //   1. stop polling and stop the HTTP server (no new webhooks or API work),
 //   2. stop the controller: it takes no new work and lets in-flight applies
 //      finish, within a bounded grace period.
@@ -42,12 +43,19 @@ class ServedController {
   virtual void Start() = 0;
   // Stops taking work and returns once in-flight work has finished.
   virtual void Stop() = 0;
+  // One round of housekeeping (cache bounds, pool collection); the Daemon
+  // calls it every housekeeping interval from a thread of its own.
+  virtual void Housekeep() {}
 };
 
 struct DaemonOptions {
   std::chrono::milliseconds poll_interval{std::chrono::minutes(1)};
   double jitter = 0.1;  // ± fraction of the interval
   std::chrono::milliseconds shutdown_grace{std::chrono::seconds(90)};
+  // Called on its own thread every housekeeping_interval until shutdown
+  // (the cache keeper); null: none.
+  std::function<void()> housekeeping;
+  std::chrono::milliseconds housekeeping_interval{std::chrono::minutes(1)};
 };
 
 // interval × (1 - jitter + 2·jitter·r) for r in [0, 1]: the wait before the next poll.
@@ -75,6 +83,7 @@ class Daemon {
 
  private:
   void PollLoop();
+  void HousekeepingLoop();
 
   DaemonOptions options_;
   ServedController* controller_;
@@ -88,6 +97,7 @@ class Daemon {
   std::string stop_reason_;
   int polls_ = 0;
   std::thread poller_;
+  std::thread housekeeper_;
 };
 
 }  // namespace gitdisc::serve

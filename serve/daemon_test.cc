@@ -109,6 +109,23 @@ TEST_F(DaemonTest, PollsNotifyTheControllerAndStopIsOrderly) {
   EXPECT_THAT(out_.str(), ::testing::HasSubstr("stopped: in-flight work finished"));
 }
 
+TEST_F(DaemonTest, HousekeepingRunsOnItsTimerUntilTheStop) {
+  std::atomic<int> rounds{0};
+  DaemonOptions o;
+  o.poll_interval = 1h;
+  o.housekeeping = [&rounds] { ++rounds; };
+  o.housekeeping_interval = 10ms;
+  Daemon d(o, &served_, &http_, &log_, [] { return 0.5; });
+  ASSERT_TRUE(d.Start().ok());
+  ASSERT_TRUE(Eventually([&] { return rounds.load() >= 3; }));
+  served_.Release();
+  d.RequestStop("test");
+  EXPECT_TRUE(d.Run());
+  int after = rounds.load();
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(rounds.load(), after) << "no round after the stop";
+}
+
 TEST_F(DaemonTest, GracePeriodBoundsTheShutdown) {
   DaemonOptions o;
   o.poll_interval = 3600s;

@@ -1,12 +1,13 @@
 #include "serve/http_server.h"
 
 #include <httplib.h>
-#include <sys/socket.h>
+#include <sys/select.h>
 
 #include <nlohmann/json.hpp>
-#include <thread>
 
-#include "base/sha256.h"
+#include "serve/bearer_auth.h"
+#include "serve/host_check.h"
+#include "serve/rate_limiter.h"
 #include "serve/status_page.h"
 
 namespace gitdisc::serve {
@@ -35,22 +36,51 @@ constexpr Route kRoutes[] = {
     {"/hooks/generic", "POST"},
 };
 
-// A revision argument: a hex id or a ref-like name, bounded, no shell or
-// path tricks (it is handed to libgit2's revparse only).
-bool ValidRev(const std::string& rev) {
-  if (rev.empty() || rev.size() > 200 || rev[0] == '-') return false;
-  if (rev.find("..") != std::string::npos) return false;
-  for (char c : rev) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '/' || c == '_' || c == '-' || c == '.' || c == '~' || c == '^';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 std::string JsonBody(const json& j) {
   return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
+
+// The reserved lane: the probes and the metrics, read-only methods.
+bool HealthLane(const RequestHead& head) {
+  bool read = head.method == "GET" || head.method == "HEAD";
+  return read && (head.path == "/healthz" || head.path == "/readyz" || head.path == "/metrics");
+}
+
+// cpp-httplib's request processing, reached without its accept loop:
+// process_request is protected, so a subclass makes it callable.
+class Router final : public httplib::Server {
+ public:
+  using httplib::Server::process_request;
+};
+
+// One buffered request (HttpConnection) as cpp-httplib's Stream.
+class ConnectionStream final : public httplib::Stream {
+ public:
+  explicit ConnectionStream(HttpConnection& c) : c_(c) {}
+  bool is_readable() const override { return c_.HasUnread(); }
+  bool is_writable() const override { return c_.Writable(); }
+  ssize_t read(char* ptr, size_t size) override {
+    return static_cast<ssize_t>(c_.Read(ptr, size));
+  }
+  ssize_t write(const char* ptr, size_t size) override {
+    return c_.Write(ptr, size) ? static_cast<ssize_t>(size) : -1;
+  }
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    ip = c_.remote_addr();
+    port = c_.remote_port();
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    ip = c_.local_addr();
+    port = c_.local_port();
+  }
+  // cpp-httplib looks at the descriptor only to refuse those its select()
+  // cannot watch; this stream never selects (the request is in memory, writes
+  // poll), so a high descriptor is reported as none.
+  socket_t socket() const override { return c_.fd() < FD_SETSIZE ? c_.fd() : INVALID_SOCKET; }
+
+ private:
+  HttpConnection& c_;
+};
 
 }  // namespace
 
@@ -61,21 +91,32 @@ HttpServerOptions HttpServerOptions::FromConfig(const ServeConfig& c) {
   o.branch = c.source.branch;
   o.webhooks = WebhookSecrets{c.github_secret, c.gitlab_token, c.generic_secret};
   o.api_token = c.api_token;
+  o.allowed_hosts = c.allowed_hosts ? *c.allowed_hosts : DefaultAllowedHosts(c.listen_host);
+  o.plan.api_token = c.api_token;
+  o.plan.read_token = c.read_token;
   return o;
 }
 
 struct HttpServer::Impl {
   Impl(HttpServerOptions o, reconciler::ControllerApi* c, MetricsRegistry* r, GitdiscMetrics* m,
-       DaemonLog* l)
+       DaemonLog* l, const Clock* clk)
       : options(std::move(o)),
         controller(c),
         registry(r),
         metrics(m),
         log(l),
+        clock(clk != nullptr ? clk : &system_clock),
         dedup(4096),
-        webhooks(options.branch, options.webhooks, &dedup) {}
+        webhooks(options.branch, options.webhooks, &dedup),
+        plan(options.plan, controller, clock),
+        refusals(2, 10, clock),
+        listener(options.limits, ListenerHandlers()) {}
 
+  HttpListener::Handlers ListenerHandlers();
+  bool Serve(HttpConnection& c, bool close);
   void Install();
+  void InstallCommon(Router& r);
+  void InstallHealth(Router& r);
   void Hook(WebhookProvider p, const httplib::Request& req, httplib::Response& res,
             const httplib::ContentReader& reader);
   void Reconcile(const httplib::Request& req, httplib::Response& res);
@@ -87,11 +128,38 @@ struct HttpServer::Impl {
   MetricsRegistry* registry;
   GitdiscMetrics* metrics;
   DaemonLog* log;
+  SystemClock system_clock;
+  const Clock* clock;
   DeliveryDedup dedup;
   WebhookHandler webhooks;
-  httplib::Server server;
-  std::thread thread;
+  PlanEndpoint plan;
+  LogThrottle refusals;  // "webhook refused" and friends: a flood must not flood the log
+  Router health;         // /healthz, /readyz, /metrics only (the health lane)
+  Router server;         // every route (the work lane)
+  HttpListener listener;
+  bool started = false;
 };
+
+HttpListener::Handlers HttpServer::Impl::ListenerHandlers() {
+  HttpListener::Handlers h;
+  h.classify = [](const RequestHead& head) {
+    return HealthLane(head) ? Lane::kHealth : Lane::kWork;
+  };
+  h.serve = [this](HttpConnection& c, bool close) { return Serve(c, close); };
+  h.refused = [this](Refusal why, const std::string& remote) {
+    metrics->http_refused.Inc({RefusalName(why)});
+    log->Debug("http connection refused", {{"reason", RefusalName(why)}, {"remote", remote}});
+  };
+  return h;
+}
+
+bool HttpServer::Impl::Serve(HttpConnection& c, bool close) {
+  ConnectionStream stream(c);
+  bool closed = false;
+  Router& router = HealthLane(c.head()) ? health : server;
+  bool ok = router.process_request(stream, close, closed, nullptr);
+  return ok && !closed;
+}
 
 void HttpServer::Impl::Refresh() {
   reconciler::FleetStatus s = controller->Status();
@@ -103,6 +171,7 @@ void HttpServer::Impl::Refresh() {
   }
   metrics->reconciles.SetTotal({}, static_cast<double>(s.counters.reconciles_total));
   metrics->reconcile_errors.SetTotal({}, static_cast<double>(s.counters.reconcile_errors_total));
+  metrics->http_connections.Set(listener.connections());
 }
 
 void HttpServer::Impl::Hook(WebhookProvider p, const httplib::Request& req, httplib::Response& res,
@@ -111,7 +180,7 @@ void HttpServer::Impl::Hook(WebhookProvider p, const httplib::Request& req, http
   std::string body;
   bool too_large = false;
   bool read_ok = reader([&](const char* data, size_t n) {
-    if (body.size() + n > options.max_body) {
+    if (body.size() + n > options.limits.max_body) {
       too_large = true;
       return false;
     }
@@ -120,7 +189,7 @@ void HttpServer::Impl::Hook(WebhookProvider p, const httplib::Request& req, http
   });
   WebhookOutcome o;
   if (too_large || res.status == 413 ||
-      (!read_ok && req.get_header_value<uint64_t>("Content-Length") > options.max_body)) {
+      (!read_ok && req.get_header_value<uint64_t>("Content-Length") > options.limits.max_body)) {
     o.http_status = 413;
     o.result = "too_large";
     o.reason = "body larger than 1 MiB";
@@ -156,7 +225,7 @@ void HttpServer::Impl::Hook(WebhookProvider p, const httplib::Request& req, http
     log->Info("webhook accepted: preview enqueued", fields);
   } else if (o.http_status >= 400) {
     fields.emplace_back("reason", o.reason);
-    log->Warn("webhook refused", fields);
+    refusals.Warn(log, "webhook refused", std::move(fields));
   } else {
     fields.emplace_back("reason", o.reason);
     log->Info("webhook received", fields);
@@ -179,13 +248,8 @@ void HttpServer::Impl::Reconcile(const httplib::Request& req, httplib::Response&
                     kJson);
     return;
   }
-  std::string auth = req.get_header_value("Authorization");
-  constexpr std::string_view kBearer = "Bearer ";
-  bool ok = auth.size() > kBearer.size() && auth.compare(0, kBearer.size(), kBearer) == 0 &&
-            ConstantTimeEquals(Sha256Hex(auth.substr(kBearer.size())),
-                               Sha256Hex(options.api_token->Reveal()));
-  if (!ok) {
-    log->Warn("reconcile request refused", {{"remote", req.remote_addr}});
+  if (!BearerMatches(req.get_header_value("Authorization"), options.api_token)) {
+    refusals.Warn(log, "reconcile request refused", {{"remote", req.remote_addr}});
     res.status = 401;
     res.set_header("WWW-Authenticate", "Bearer realm=\"gitdisc\"");
     res.set_content("unauthorized\n", kText);
@@ -198,52 +262,38 @@ void HttpServer::Impl::Reconcile(const httplib::Request& req, httplib::Response&
 }
 
 void HttpServer::Impl::Plan(const httplib::Request& req, httplib::Response& res) {
-  std::string rev = req.has_param("rev") ? req.get_param_value("rev") : "";
-  if (req.has_param("rev") && !ValidRev(rev)) {
-    res.status = 400;
-    res.set_content(JsonBody({{"error", "rev must be a commit id or a ref name"}}), kJson);
+  std::optional<std::string> rev;
+  if (req.has_param("rev")) rev = req.get_param_value("rev");
+  PlanAnswer a = plan.Handle(req.get_header_value("Authorization"), rev);
+  res.status = a.status;
+  if (a.retry_after_seconds > 0) res.set_header("Retry-After", std::to_string(a.retry_after_seconds));
+  if (a.status == 401) {
+    refusals.Warn(log, "plan request refused", {{"remote", req.remote_addr}});
+    res.set_header("WWW-Authenticate", "Bearer realm=\"gitdisc\"");
+    res.set_content("unauthorized\n", kText);
     return;
   }
-  auto plan = controller->PlanAt(rev);
-  if (plan.ok()) {
-    res.set_content(JsonBody(*plan), kJson);
-    return;
-  }
-  const Status& st = plan.status();
-  switch (st.code()) {
-    case Status::Code::kNotFound:
-      res.status = 404;
-      break;
-    case Status::Code::kInvalid:
-      res.status = 422;
-      break;
-    case Status::Code::kUnavailable:
-    case Status::Code::kTimeout:
-      res.status = 503;
-      break;
-    default:
-      res.status = 500;
-  }
-  res.set_content(JsonBody({{"error", st.message()}, {"code", Status::CodeName(st.code())}}),
-                  kJson);
+  if (a.cached) res.set_header("X-Gitdisc-Cache", "hit");
+  res.set_content(JsonBody(a.body), kJson);
 }
 
-void HttpServer::Impl::Install() {
-  // SO_REUSEADDR only: a restart may rebind while old connections linger in
-  // TIME_WAIT, but httplib's default SO_REUSEPORT would let a second daemon
-  // share the port silently instead of failing.
-  server.set_socket_options([](int sock) {
-    int yes = 1;
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+// What both routers share: limits, the Host check, request metrics and the
+// short bodies of errors.
+void HttpServer::Impl::InstallCommon(Router& r) {
+  r.set_payload_max_length(options.limits.max_body);
+  r.set_keep_alive_timeout(
+      std::chrono::duration_cast<std::chrono::seconds>(options.limits.head_timeout).count());
+  r.set_keep_alive_max_count(static_cast<size_t>(options.limits.max_requests_per_connection));
+  r.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    std::optional<std::string> host;
+    if (req.has_header("Host")) host = req.get_header_value("Host");
+    if (HostAllowed(host, options.allowed_hosts)) return httplib::Server::HandlerResponse::Unhandled;
+    refusals.Warn(log, "request for another host refused", {{"remote", req.remote_addr}});
+    res.status = 403;
+    res.set_content("host not allowed\n", kText);
+    return httplib::Server::HandlerResponse::Handled;
   });
-  server.set_payload_max_length(options.max_body);
-  server.set_keep_alive_timeout(2);
-  server.set_read_timeout(10, 0);
-  server.set_write_timeout(10, 0);
-  const int threads = options.threads > 0 ? options.threads : 8;
-  server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-
-  server.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+  r.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
     metrics->http_requests.Inc({std::to_string(res.status)});
     log->Debug("http", {{"method", req.method},
                         {"path", req.path},
@@ -252,7 +302,7 @@ void HttpServer::Impl::Install() {
   });
   // Fills a short body for errors httplib produces itself (404 unknown path,
   // 413 before a handler ran, 400 bad request line); handlers' bodies stay.
-  server.set_error_handler(
+  r.set_error_handler(
       httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
         if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
         std::string msg = res.status == 404   ? "not found"
@@ -262,11 +312,14 @@ void HttpServer::Impl::Install() {
         res.set_content(msg + "\n", kText);
         return httplib::Server::HandlerResponse::Handled;
       }));
+}
 
-  server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+// The probes and the metrics: cheap, no I/O, on both routers.
+void HttpServer::Impl::InstallHealth(Router& r) {
+  r.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok\n", kText);
   });
-  server.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
+  r.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
     reconciler::FleetStatus s = controller->Status();
     std::string why;
     if (!controller->Ready()) why = "controller has not finished its first pass";
@@ -278,10 +331,17 @@ void HttpServer::Impl::Install() {
       res.set_content("not ready: " + why + "\n", kText);
     }
   });
-  server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+  r.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     Refresh();
     res.set_content(registry->Render(), kPrometheusContentType);
   });
+}
+
+void HttpServer::Impl::Install() {
+  InstallCommon(health);
+  InstallHealth(health);
+  InstallCommon(server);
+  InstallHealth(server);
   server.Get("/api/v1/status", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(JsonBody(reconciler::ToJson(controller->Status())), kJson);
   });
@@ -325,39 +385,33 @@ void HttpServer::Impl::Install() {
 }
 
 HttpServer::HttpServer(HttpServerOptions options, reconciler::ControllerApi* controller,
-                       MetricsRegistry* registry, GitdiscMetrics* metrics, DaemonLog* log)
-    : impl_(std::make_unique<Impl>(std::move(options), controller, registry, metrics, log)) {
+                       MetricsRegistry* registry, GitdiscMetrics* metrics, DaemonLog* log,
+                       const Clock* clock)
+    : impl_(std::make_unique<Impl>(std::move(options), controller, registry, metrics, log,
+                                   clock)) {
   impl_->Install();
 }
 
 HttpServer::~HttpServer() { Stop(); }
 
 Status HttpServer::Start() {
-  if (impl_->thread.joinable()) return Status::Conflict("HTTP server already started");
+  if (impl_->started) return Status::Conflict("HTTP server already started");
   const auto& o = impl_->options;
-  int port = o.port;
-  if (port == 0) {
-    port = impl_->server.bind_to_any_port(o.host);
-    if (port <= 0) return Status::Unavailable("cannot bind " + o.host + ":0");
-  } else if (!impl_->server.bind_to_port(o.host, port)) {
-    return Status::Unavailable("cannot listen on " + o.host + ":" + std::to_string(port) +
-                               " (address in use or not available)");
-  }
-  port_ = port;
-  impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
-  // httplib's stop() is a no-op until the accept loop runs: wait for it so a
-  // quick Stop() after Start() cannot leave the loop running forever.
-  while (!impl_->server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  GITDISC_RETURN_IF_ERROR(impl_->listener.Start(o.host, o.port));
+  impl_->started = true;
+  port_ = impl_->listener.port();
   impl_->log->Info("listening", {{"address", o.host + ":" + std::to_string(port_)}});
   return Status::Ok();
 }
 
 void HttpServer::Stop() {
-  if (!impl_->thread.joinable()) return;
-  impl_->server.stop();
-  impl_->thread.join();
+  if (!impl_->started) return;
+  impl_->listener.Stop();
+  impl_->started = false;
 }
 
 void HttpServer::RefreshMetrics() { impl_->Refresh(); }
+
+int HttpServer::connections() const { return impl_->listener.connections(); }
 
 }  // namespace gitdisc::serve

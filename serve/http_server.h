@@ -1,5 +1,14 @@
-// HttpServer: the daemon's HTTP face (DESIGN.md §8, docs/daemon.md) on
-// cpp-httplib — webhooks, health, metrics, the JSON API and the status page.
+// HttpServer: the daemon's HTTP face (DESIGN.md §8, docs/daemon.md) —
+// webhooks, health, metrics, the JSON API and the status page.
+//
+// Connections, deadlines, limits and worker threads belong to HttpListener
+// (serve/http_listener.h): it hands over only whole requests, on two lanes —
+// /healthz, /readyz and /metrics on reserved workers, everything else on the
+// work lane — so probes keep answering while the webhook and API paths are
+// under attack. Each request is then parsed, routed and answered by
+// cpp-httplib's request processing (its Server::process_request over a
+// stream of the buffered request), never by cpp-httplib's own accept loop
+// or thread pool, whose reads are bounded only per recv() call.
 //
 // It only authenticates, reads and enqueues: webhooks and POST
 // /api/v1/reconcile call ControllerApi::NotifySourceChanged / EnqueueAll (or
@@ -8,9 +17,14 @@
 // of the controller's FleetStatus. Secrets are compared in constant time,
 // never logged and never echoed; 401s carry no detail.
 //
-// Lifecycle: Start() binds and serves on its own threads (a pool of
-// `threads` workers); Stop() stops accepting, lets running handlers finish and
-// joins. The destructor stops. Start/Stop are called from one thread; the
+// Every request's Host header must be one of allowed_hosts (when set): 403
+// otherwise. GET /api/v1/plan is guarded by PlanEndpoint (token, rate limit,
+// cache). Refused webhook and API calls are logged at most a few times a
+// second (the rest are counted in the next line), so a flood cannot flood
+// the log.
+//
+// Lifecycle: Start() binds and serves on the listener's threads; Stop()
+// stops accepting, lets running handlers finish and joins. The destructor stops. Start/Stop are called from one thread; the
 // handlers run concurrently and use only thread-safe collaborators.
 #ifndef GITDISC_SERVE_HTTP_SERVER_H_
 #define GITDISC_SERVE_HTTP_SERVER_H_
@@ -19,11 +33,16 @@
 #include <optional>
 #include <string>
 
+#include <vector>
+
+#include "base/clock.h"
 #include "base/status.h"
 #include "reconciler/controller_api.h"
 #include "serve/daemon_log.h"
 #include "serve/delivery_dedup.h"
+#include "serve/http_listener.h"
 #include "serve/metrics.h"
+#include "serve/plan_endpoint.h"
 #include "serve/previews.h"
 #include "serve/serve_config.h"
 #include "serve/webhooks.h"
@@ -39,8 +58,10 @@ struct HttpServerOptions {
   // Where pull/merge request webhooks go (serve/previews.h); null: such
   // webhooks are answered "ignored" (previews are not configured).
   PreviewSink* previews = nullptr;
-  size_t max_body = kMaxWebhookBody;
-  int threads = 8;
+  // Host header values accepted; empty: any (see serve/host_check.h).
+  std::vector<std::string> allowed_hosts;
+  HttpLimits limits;         // limits.max_body: kMaxWebhookBody
+  PlanEndpointOptions plan;  // its tokens: api.tokenFile, api.readTokenFile
 
   static HttpServerOptions FromConfig(const ServeConfig& config);
 };
@@ -48,9 +69,11 @@ struct HttpServerOptions {
 class HttpServer {
  public:
   // All pointers must outlive the server. registry renders what metrics (and
-  // anyone else) registered in it.
+  // anyone else) registered in it. clock drives rate limits and the plan
+  // cache (null: the system clock).
   HttpServer(HttpServerOptions options, reconciler::ControllerApi* controller,
-             MetricsRegistry* registry, GitdiscMetrics* metrics, DaemonLog* log);
+             MetricsRegistry* registry, GitdiscMetrics* metrics, DaemonLog* log,
+             const Clock* clock = nullptr);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -65,6 +88,8 @@ class HttpServer {
   // Publishes the controller's current fleet status into the metrics (what a
   // scrape does first). Exposed so the daemon loop can refresh on its tick.
   void RefreshMetrics();
+  // Open client connections (tests).
+  int connections() const;
 
  private:
   struct Impl;

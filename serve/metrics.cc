@@ -188,6 +188,15 @@ GitdiscMetrics::GitdiscMetrics(MetricsRegistry* r)
                                     "Payload applies reported by agents, by result.", {"result"})),
       iso_cache_bytes(
           r->AddGauge("gitdisc_iso_cache_bytes", "Bytes held by the bundle ISO cache.")),
+      cache_bytes(r->AddGauge("gitdisc_cache_bytes",
+                              "Bytes of bundle images: the local image cache (cache=images) "
+                              "and the gitdisc pools of remote hosts (cache=pool).",
+                              {"cache"})),
+      cache_evictions(r->AddCounter("gitdisc_cache_evictions_total",
+                                    "Bundle images removed: evicted from the local cache over "
+                                    "its bound (cache=images), deleted from remote pools after "
+                                    "their grace period (cache=pool).",
+                                    {"cache"})),
       webhook_requests(r->AddCounter("gitdisc_webhook_requests_total",
                                      "Webhook requests received, by provider and result.",
                                      {"provider", "result"})),
@@ -199,6 +208,14 @@ GitdiscMetrics::GitdiscMetrics(MetricsRegistry* r)
                                      "Reconcile passes that ended in an error.")),
       http_requests(r->AddCounter("gitdisc_http_requests_total",
                                   "HTTP requests served, by status code.", {"code"})),
+      http_refused(r->AddCounter(
+          "gitdisc_http_refused_total",
+          "Connections the HTTP listener answered or closed by itself, by reason "
+          "(per_client, evicted, head_timeout, body_timeout, head_too_large, bad_request, "
+          "length_required, body_too_large, shed).",
+          {"reason"})),
+      http_connections(r->AddGauge("gitdisc_http_connections",
+                                   "Open HTTP client connections.")),
       notify_requests(r->AddCounter(
           "gitdisc_notify_requests_total",
           "Commit statuses and alerts sent, by target and result (ok, retry, failed, dropped).",

@@ -110,11 +110,15 @@ struct GitdiscMetrics {
   Gauge vms;                     // gitdisc_vms{condition}
   Counter payload_applies;       // gitdisc_payload_applies_total{result}
   Gauge iso_cache_bytes;         // gitdisc_iso_cache_bytes
+  Gauge cache_bytes;             // gitdisc_cache_bytes{cache="images"|"pool"}
+  Counter cache_evictions;       // gitdisc_cache_evictions_total{cache="images"|"pool"}
   Counter webhook_requests;      // gitdisc_webhook_requests_total{provider,result}
   Gauge source_revision_info;    // gitdisc_source_revision_info{revision} = 1
   Counter reconciles;            // gitdisc_reconciles_total
   Counter reconcile_errors;      // gitdisc_reconcile_errors_total
   Counter http_requests;         // gitdisc_http_requests_total{code}
+  Counter http_refused;          // gitdisc_http_refused_total{reason}
+  Gauge http_connections;        // gitdisc_http_connections
   Counter notify_requests;       // gitdisc_notify_requests_total{target,result}
 
   // Publishes exactly one revision series (replacing the previous one).

@@ -12,8 +12,10 @@
 #include <map>
 #include <set>
 
+#include "base/byte_size.h"
 #include "base/duration.h"
 #include "base/file_util.h"
+#include "base/url_text.h"
 #include "serve/alert_events.h"
 #include "specs/allowed_signers.h"
 
@@ -116,7 +118,7 @@ bool ParseListen(const std::string& text, std::string* host, int* port) {
   std::string h = text.substr(0, colon);
   std::string p = text.substr(colon + 1);
   if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
-  if (h.empty()) h = "0.0.0.0";
+  if (h.empty()) return false;  // ":9420" would bind every address silently
   if (p.empty() || p.size() > 5) return false;
   int value = 0;
   for (char c : p) {
@@ -324,6 +326,87 @@ void ParseNotify(Checker& check, const YAML::Node& node, const std::string& conf
             });
 }
 
+void ParseAllowedHosts(Checker& check, const YAML::Node& v, ServeConfig* cfg) {
+  if (!v.IsSequence() || v.size() == 0) {
+    check.Error(v, "allowedHosts must be a non-empty list of host names (e.g. [gitdisc.example])");
+    return;
+  }
+  std::vector<std::string> hosts;
+  for (const auto& h : v) {
+    auto s = check.String(h, "an allowed host");
+    if (!s) continue;
+    if (s->find_first_of(" \t/@?#,") != std::string::npos) {
+      check.Error(h, "allowedHosts: '" + *s + "' is not a host name (no scheme, path or port)");
+      continue;
+    }
+    hosts.push_back(*s);
+  }
+  cfg->allowed_hosts = std::move(hosts);
+}
+
+void ParseArtifacts(Checker& check, const YAML::Node& v, const std::string& config_file,
+                    ServeConfig::Artifacts* out) {
+  check.Map(
+      v, "artifacts",
+      {{"fileRoots",
+        [&](const YAML::Node&, const YAML::Node& list) {
+          if (!list.IsSequence()) {
+            check.Error(list, "artifacts.fileRoots must be a list of folders");
+            return;
+          }
+          for (const auto& r : list) {
+            auto s = check.String(r, "an artifact root");
+            if (!s) continue;
+            if ((*s)[0] != '/') {
+              check.Error(r, "artifacts.fileRoots: '" + *s + "' must be an absolute path");
+              continue;
+            }
+            auto real = RealFolder(*s);
+            if (!real.ok()) {
+              check.Error(r, "artifacts.fileRoots: " + real.status().message());
+              continue;
+            }
+            out->file_roots.push_back(*real);
+          }
+        }},
+       {"allowHttp", [&](const YAML::Node&, const YAML::Node& b) {
+          if (!b.IsScalar() || (b.Scalar() != "true" && b.Scalar() != "false")) {
+            check.Error(b, "artifacts.allowHttp must be true or false");
+            return;
+          }
+          out->allow_http = b.Scalar() == "true";
+        }}});
+  (void)config_file;
+}
+
+void ParseCache(Checker& check, const YAML::Node& node, ServeConfig* cfg) {
+  check.Map(node, "cache",
+            {
+                {"maxBytes",
+                 [&](const YAML::Node&, const YAML::Node& v) {
+                   auto s = check.String(v, "cache.maxBytes");
+                   if (!s) return;
+                   auto bytes = ParseByteSize(*s);
+                   if (!bytes.ok()) {
+                     check.Error(v, "cache.maxBytes: " + bytes.status().message());
+                   } else {
+                     cfg->cache.max_bytes = *bytes;
+                   }
+                 }},
+                {"poolGrace",
+                 [&](const YAML::Node&, const YAML::Node& v) {
+                   auto s = check.String(v, "cache.poolGrace");
+                   if (!s) return;
+                   auto d = ParseDuration(*s);
+                   if (!d.ok()) {
+                     check.Error(v, "cache.poolGrace: " + d.status().message());
+                   } else {
+                     cfg->cache.pool_grace = std::chrono::duration_cast<std::chrono::seconds>(*d);
+                   }
+                 }},
+            });
+}
+
 }  // namespace
 
 Result<Secret> ReadSecretFile(const std::string& path) {
@@ -405,7 +488,18 @@ ServeConfigResult ParseServeConfig(std::string_view text, const std::string& fil
                          {"repo",
                           [&](const YAML::Node&, const YAML::Node& r) {
                             has_repo = true;
-                            if (auto s = check.String(r, "source.repo")) cfg.source.repo = *s;
+                            auto s = check.String(r, "source.repo");
+                            if (!s) return;
+                            if (!UrlUserinfo(*s).empty() &&
+                                (s->rfind("http://", 0) == 0 || s->rfind("https://", 0) == 0)) {
+                              // Not quoted: the userinfo may be a token.
+                              check.Error(r,
+                                          "source.repo carries credentials before its host; "
+                                          "put the token in a file named by "
+                                          "GITDISC_GIT_TOKEN_FILE instead");
+                              return;
+                            }
+                            cfg.source.repo = *s;
                           }},
                          {"branch",
                           [&](const YAML::Node&, const YAML::Node& b) {
@@ -456,7 +550,7 @@ ServeConfigResult ParseServeConfig(std::string_view text, const std::string& fil
           {"connections",
            [&](const YAML::Node&, const YAML::Node& v) {
              if (!v.IsSequence() || v.size() == 0) {
-               check.Error(v, "connections must be a non-empty list of libvirt URIs");
+               check.Error(v, "connections must be a non-empty list of libvirt or vsphere:// URIs");
                return;
              }
              cfg.connections.clear();
@@ -485,7 +579,12 @@ ServeConfigResult ParseServeConfig(std::string_view text, const std::string& fil
            [&](const YAML::Node&, const YAML::Node& v) {
              auto s = check.String(v, "listen");
              if (!s) return;
-             if (!ParseListen(*s, &cfg.listen_host, &cfg.listen_port)) {
+             if (!s->empty() && (*s)[0] == ':') {
+               check.Error(v, "listen: '" + *s +
+                                  "' names no host; write 127.0.0.1" + *s +
+                                  " (this machine only) or 0.0.0.0" + *s +
+                                  " (every address, behind a firewall or proxy)");
+             } else if (!ParseListen(*s, &cfg.listen_host, &cfg.listen_port)) {
                check.Error(v, "listen: '" + *s + "' is not HOST:PORT (e.g. 127.0.0.1:9420)");
              }
            }},
@@ -510,8 +609,29 @@ ServeConfigResult ParseServeConfig(std::string_view text, const std::string& fil
            }},
           {"api",
            [&](const YAML::Node&, const YAML::Node& v) {
-             secret_block(v, "api", "tokenFile", &cfg.api_token);
+             bool any = false;
+             if (!check.Map(v, "api",
+                            {{"tokenFile",
+                              [&](const YAML::Node&, const YAML::Node& f) {
+                                any = true;
+                                secret(f, "api.tokenFile", &cfg.api_token);
+                              }},
+                             {"readTokenFile",
+                              [&](const YAML::Node&, const YAML::Node& f) {
+                                any = true;
+                                secret(f, "api.readTokenFile", &cfg.read_token);
+                              }}})) {
+               return;
+             }
+             if (!any) check.Error(v, "api: 'tokenFile' or 'readTokenFile' is required");
            }},
+          {"allowedHosts",
+           [&](const YAML::Node&, const YAML::Node& v) { ParseAllowedHosts(check, v, &cfg); }},
+          {"artifacts",
+           [&](const YAML::Node&, const YAML::Node& v) {
+             ParseArtifacts(check, v, file_name, &cfg.artifacts);
+           }},
+          {"cache", [&](const YAML::Node&, const YAML::Node& v) { ParseCache(check, v, &cfg); }},
           {"notify",
            [&](const YAML::Node&, const YAML::Node& v) {
              ParseNotify(check, v, file_name, &cfg.notify);

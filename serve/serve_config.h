@@ -62,8 +62,20 @@ struct ServeConfig {
   Source source;
   std::vector<std::string> connections{"qemu:///system"};
   std::string state_dir = "/var/lib/gitdisc";
-  std::string listen_host = "127.0.0.1";
-  int listen_port = 9420;  // 0: any free port (tests)
+  std::string listen_host = "127.0.0.1";  // `listen` must name it: ":9420" is an error
+  int listen_port = 9420;                 // 0: any free port (tests)
+  // Host header values accepted (names or addresses, compared without the
+  // port, case-insensitively). Unset: see HttpServerOptions::FromConfig (the
+  // loopback names when listening on loopback, else no check).
+  std::optional<std::vector<std::string>> allowed_hosts;
+
+  struct Artifacts {
+    // Folders `file:` artifacts may come from (absolute, existing, resolved
+    // with realpath). Empty: `file:` artifacts are refused.
+    std::vector<std::string> file_roots;
+    bool allow_http = false;  // url: artifacts over plain http://
+  };
+  Artifacts artifacts;
 
   // Absent when the provider (or the API token) is not configured: its
   // endpoint then answers 404.
@@ -71,6 +83,17 @@ struct ServeConfig {
   std::optional<Secret> gitlab_token;
   std::optional<Secret> generic_secret;
   std::optional<Secret> api_token;
+  // Allows the read endpoints that need a token (GET /api/v1/plan) and
+  // nothing else; the API token allows them too.
+  std::optional<Secret> read_token;
+
+  // cache: {maxBytes: 10GiB, poolGrace: 1h} (docs/daemon.md).
+  struct Cache {
+    uint64_t max_bytes = 10ull << 30;  // the image cache's bound (LRU eviction)
+    // Remote pool images no desired bundle uses are deleted after this long.
+    std::chrono::seconds pool_grace{3600};
+  };
+  Cache cache;
 
   // notify.githubStatus / notify.gitlabStatus: commit statuses.
   struct StatusTarget {

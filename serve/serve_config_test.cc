@@ -231,11 +231,86 @@ TEST_F(ServeConfigTest, NotifyAndVerifyProblemsAreLocatedErrors) {
   EXPECT_EQ(all.find("ApplyFailed'"), std::string::npos);
 }
 
+TEST_F(ServeConfigTest, CacheBoundAndPoolGrace) {
+  auto defaults = ParseServeConfig("source: {repo: /r}\n", dir_ + "/c.yaml");
+  ASSERT_TRUE(defaults.config);
+  EXPECT_EQ(defaults.config->cache.max_bytes, 10ull << 30);
+  EXPECT_EQ(defaults.config->cache.pool_grace, std::chrono::hours(1));
+  auto r = ParseServeConfig("source: {repo: /r}\ncache: {maxBytes: 512MiB, poolGrace: 1h30m}\n",
+                            dir_ + "/c.yaml");
+  ASSERT_TRUE(r.config) << ::testing::PrintToString(Errors(r));
+  EXPECT_EQ(r.config->cache.max_bytes, 512ull << 20);
+  EXPECT_EQ(r.config->cache.pool_grace, std::chrono::minutes(90));
+  auto plain = ParseServeConfig("source: {repo: /r}\ncache: {maxBytes: 1048576}\n", "c.yaml");
+  ASSERT_TRUE(plain.config);
+  EXPECT_EQ(plain.config->cache.max_bytes, 1048576u);
+  auto bad = ParseServeConfig(
+      "source: {repo: /r}\ncache: {maxBytes: 10 gigs, poolGrace: soon, size: 1}\n", "c.yaml");
+  EXPECT_FALSE(bad.config);
+  EXPECT_THAT(Errors(bad), ::testing::ElementsAre(HasSubstr("c.yaml:2:19: error: cache.maxBytes"),
+                                                  HasSubstr("c.yaml:2:39: error: cache.poolGrace"),
+                                                  HasSubstr("unknown key 'size' in cache")));
+}
+
 TEST(ParseListen, AcceptsPortZeroAndBracketedIpv6) {
   auto r = ParseServeConfig("source: {repo: .}\nlisten: \"[::1]:0\"\n", "c");
   ASSERT_TRUE(r.config);
   EXPECT_EQ(r.config->listen_host, "::1");
   EXPECT_EQ(r.config->listen_port, 0);
+}
+
+TEST_F(ServeConfigTest, ListenMustNameAHost) {
+  auto r = ParseServeConfig("source: {repo: .}\nlisten: \":9420\"\n", "c.yaml");
+  ASSERT_FALSE(r.config);
+  ASSERT_EQ(r.diagnostics.size(), 1u);
+  EXPECT_THAT(r.diagnostics[0].ToString(),
+              HasSubstr("c.yaml:2:9: error: listen: ':9420' names no host; write 127.0.0.1:9420"));
+  auto any = ParseServeConfig("source: {repo: .}\nlisten: 0.0.0.0:9420\n", "c.yaml");
+  ASSERT_TRUE(any.config);
+  EXPECT_EQ(any.config->listen_host, "0.0.0.0");
+}
+
+TEST_F(ServeConfigTest, AllowedHostsArtifactsAndTheReadToken) {
+  std::string read = WriteSecret("read.token", "read-token");
+  std::string roots = dir_ + "/artifacts";
+  ASSERT_TRUE(MakeDirs(roots + "/debs").ok());
+  ASSERT_EQ(::symlink((roots + "/debs").c_str(), (dir_ + "/link").c_str()), 0);
+  auto r = ParseServeConfig("source: {repo: .}\n"
+                            "allowedHosts: [gitdisc.example, 10.0.0.5]\n"
+                            "artifacts: {fileRoots: [" + roots + ", " + dir_ + "/link], allowHttp: true}\n"
+                            "api: {readTokenFile: " + read + "}\n",
+                            "c.yaml");
+  ASSERT_TRUE(r.config) << ::testing::PrintToString(Errors(r));
+  EXPECT_THAT(*r.config->allowed_hosts, ::testing::ElementsAre("gitdisc.example", "10.0.0.5"));
+  // Roots are resolved once, so a symlink named in the config is followed
+  // here and never again.
+  EXPECT_THAT(r.config->artifacts.file_roots, ::testing::ElementsAre(roots, roots + "/debs"));
+  EXPECT_TRUE(r.config->artifacts.allow_http);
+  EXPECT_FALSE(r.config->api_token);
+  EXPECT_EQ(r.config->read_token->Reveal(), "read-token");
+  auto defaults = ParseServeConfig("source: {repo: .}\n", "c.yaml");
+  ASSERT_TRUE(defaults.config);
+  EXPECT_FALSE(defaults.config->allowed_hosts);
+  EXPECT_TRUE(defaults.config->artifacts.file_roots.empty());
+  EXPECT_FALSE(defaults.config->artifacts.allow_http);
+}
+
+TEST_F(ServeConfigTest, BadHostsRootsAndRepoCredentialsAreLocatedErrors) {
+  auto r = ParseServeConfig("source: {repo: \"https://ghp_s3cr3t@github.com/o/fleet.git\"}\n"
+                            "allowedHosts: [\"http://x\"]\n"
+                            "artifacts: {fileRoots: [relative, /no/such/folder], allowHttp: yes}\n"
+                            "api: {}\n",
+                            "c.yaml");
+  ASSERT_FALSE(r.config);
+  auto e = Errors(r);
+  ASSERT_EQ(e.size(), 6u) << ::testing::PrintToString(e);
+  EXPECT_THAT(e[0], HasSubstr("c.yaml:1:16: error: source.repo carries credentials"));
+  EXPECT_THAT(e[1], HasSubstr("allowedHosts: 'http://x' is not a host name"));
+  EXPECT_THAT(e[2], HasSubstr("'relative' must be an absolute path"));
+  EXPECT_THAT(e[3], HasSubstr("/no/such/folder"));
+  EXPECT_THAT(e[4], HasSubstr("artifacts.allowHttp must be true or false"));
+  EXPECT_THAT(e[5], HasSubstr("api: 'tokenFile' or 'readTokenFile' is required"));
+  for (const auto& line : e) EXPECT_THAT(line, ::testing::Not(HasSubstr("ghp_s3cr3t")));
 }
 
 }  // namespace

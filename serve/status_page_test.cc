@@ -40,6 +40,24 @@ TEST(StatusPage, SpecInvalidIsShownWithItsDiagnostics) {
   EXPECT_THAT(html, HasSubstr("acting on <code id=\"last-valid\">4f2a9c1e7b3d</code>"));
 }
 
+// A guest cut off for breaking a bound (docs/security.md "A hostile guest")
+// shows as AgentMisbehaving, in the bad tone, with the bound as its reason,
+// on the page, in the table and in the per-condition counts.
+TEST(StatusPage, AMisbehavingGuestIsShownWithTheBoundItBroke) {
+  auto s = testing::SampleFleetStatus();
+  reconciler::VmStatus& v = s.vms.front();
+  v.condition = reconciler::VmCondition::kAgentMisbehaving;
+  v.reason = "JunkLines";
+  v.message = "the agent was cut off: more than 64 blank or undecodable lines in one call";
+  std::string html = RenderStatusPage(s);
+  EXPECT_THAT(html, HasSubstr("<span class=\"badge bad\" title=\"JunkLines\">AgentMisbehaving</span>"));
+  EXPECT_THAT(html, HasSubstr("<span class=\"badge bad\">AgentMisbehaving 1</span>"));
+  EXPECT_EQ(s.CountByCondition()["AgentMisbehaving"], 1);
+  std::string t = reconciler::RenderFleetTable(s, true);
+  EXPECT_THAT(t, HasSubstr("\033[31mAgentMisbehaving\033[0m"));
+  EXPECT_THAT(reconciler::RenderFleetTable(s, false), HasSubstr("JunkLines"));
+}
+
 TEST(StatusTable, PrintsVmsAndSetsAligned) {
   std::string t = reconciler::RenderFleetTable(testing::SampleFleetStatus(), false);
   EXPECT_THAT(t, HasSubstr("revision  4f2a9c1e7b3d\n"));

@@ -4,6 +4,7 @@
 #include <initializer_list>
 #include <nlohmann/json.hpp>
 
+#include "base/ascii.h"
 #include "base/sha256.h"
 
 namespace gitdisc::serve {
@@ -19,13 +20,6 @@ WebhookOutcome Make(int status, std::string result, std::string reason, bool tri
 }
 
 WebhookOutcome Unauthorized() { return Make(401, "unauthorized", "unauthorized"); }
-
-std::string Lower(std::string s) {
-  for (char& c : s) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return s;
-}
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -134,7 +128,7 @@ bool VerifySignatureHeader(std::string_view header, std::string_view secret,
   // first reveals nothing; the content is compared in constant time.
   std::string expected = SignatureHeaderValue(secret, body);
   if (header.size() != expected.size() || header.substr(0, 7) != "sha256=") return false;
-  std::string given = "sha256=" + Lower(std::string(header.substr(7)));
+  std::string given = "sha256=" + AsciiLower(std::string(header.substr(7)));
   return ConstantTimeEquals(given, expected);
 }
 

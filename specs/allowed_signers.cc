@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <utility>
 
 #include "base/base64.h"
 #include "base/file_util.h"
@@ -59,12 +60,12 @@ std::vector<std::string> SplitCommas(std::string_view s) {
 
 // The key blob when `b64` is a public key of type `type`.
 std::optional<std::string> KeyOfType(const std::string& type, const std::string& b64) {
-  auto blob = Base64Decode(b64);
-  if (!blob) return std::nullopt;
+  auto blob = DecodeBase64(b64);
+  if (!blob.ok()) return std::nullopt;
   SshWireReader r(*blob);
   auto name = r.String();
   if (!name || *name != type) return std::nullopt;
-  return blob;
+  return std::move(*blob);
 }
 
 // Applies one option to `e`; an error message when it is not understood.
@@ -180,7 +181,7 @@ std::string SshFingerprint(std::string_view key_blob) {
   Sha256Hasher h;
   h.Update(key_blob);
   d = h.Finish();
-  std::string b64 = Base64Encode(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
+  std::string b64 = EncodeBase64(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
   while (!b64.empty() && b64.back() == '=') b64.pop_back();
   return "SHA256:" + b64;
 }

@@ -21,7 +21,7 @@ std::string Wire(std::string_view s) {
 
 // A public key blob of the right shape (the parser does no crypto).
 std::string Ed25519Blob(char fill) { return Wire("ssh-ed25519") + Wire(std::string(32, fill)); }
-std::string KeyText(char fill) { return "ssh-ed25519 " + Base64Encode(Ed25519Blob(fill)); }
+std::string KeyText(char fill) { return "ssh-ed25519 " + EncodeBase64(Ed25519Blob(fill)); }
 
 TEST(AllowedSigners, ReadsPrincipalsOptionsAndKeys) {
   std::string text = "# team\n\n"
@@ -63,7 +63,7 @@ TEST(AllowedSigners, ReportsEveryBadLineWithItsLocation) {
                      "bob@example.com ssh-ed25519 notbase64!\n"
                      "carol@example.com frobnicate " + KeyText('c') + "\n"
                      "dave@example.com \"unclosed " + KeyText('d') + "\n"
-                     "eve@example.com ssh-rsa " + Base64Encode(Ed25519Blob('e')) + "\n";
+                     "eve@example.com ssh-rsa " + EncodeBase64(Ed25519Blob('e')) + "\n";
   auto s = AllowedSigners::Parse(text, "/etc/gitdisc/signers");
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), Status::Code::kInvalid);
@@ -96,7 +96,7 @@ TEST(AllowedSigners, FingerprintIsSsh256Base64WithoutPadding) {
 }
 
 std::string Armor(const std::string& blob) {
-  std::string b64 = Base64Encode(blob);
+  std::string b64 = EncodeBase64(blob);
   std::string out = "-----BEGIN SSH SIGNATURE-----\n";
   for (size_t i = 0; i < b64.size(); i += 70) out += b64.substr(i, 70) + "\n";
   return out + "-----END SSH SIGNATURE-----\n";

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/file_util.h"
+#include "base/url_text.h"
 #include "base/sha256.h"
 #include "specs/git_internal.h"
 #include "specs/git_repository_impl.h"
@@ -55,17 +56,17 @@ std::string TrimRight(std::string s) {
   return s;
 }
 
-// Refuses "scheme://user:password@host/…": secrets never go on the command line.
+// Refuses credentials in a URL: "scheme://user:password@host/…" for every
+// scheme, and any userinfo for http(s), where "https://TOKEN@host/…" is how
+// tokens are commonly pasted. Secrets never go on the command line, and a URL
+// is shown in logs, status and errors (never with its userinfo: RedactUrl).
 Status CheckNoPasswordInUrl(std::string_view url) {
-  size_t scheme = url.find("://");
-  if (scheme == std::string_view::npos) return Status::Ok();
-  std::string_view rest = url.substr(scheme + 3);
-  std::string_view authority = rest.substr(0, rest.find('/'));
-  size_t at = authority.rfind('@');
-  if (at != std::string_view::npos && authority.substr(0, at).find(':') != std::string_view::npos) {
+  std::string_view userinfo = UrlUserinfo(url);
+  bool http = StartsWith(url, "http://") || StartsWith(url, "https://");
+  if (userinfo.find(':') != std::string_view::npos || (http && !userinfo.empty())) {
     return Status::Invalid(
-        "the repository URL carries a password; put the token in GITDISC_GIT_TOKEN_FILE or "
-        "GITDISC_GIT_TOKEN instead");
+        "the repository URL carries credentials before its host; put the token in "
+        "GITDISC_GIT_TOKEN_FILE (and the user in GITDISC_GIT_USERNAME) instead");
   }
   return Status::Ok();
 }

@@ -48,10 +48,9 @@ Result<std::vector<PayloadFile>> PayloadContentCache::List(const RepoTree& tree,
   if (!id.empty()) {
     {
       std::lock_guard<std::mutex> l(mu_);
-      auto it = memory_.find(id);
-      if (it != memory_.end()) {
+      if (const auto* hit = memory_.Find(id)) {
         ++stats_.memory_hits;
-        return it->second;
+        return *hit;
       }
     }
     if (!dir_.empty()) {
@@ -59,7 +58,7 @@ Result<std::vector<PayloadFile>> PayloadContentCache::List(const RepoTree& tree,
       if (loaded.ok()) {
         std::lock_guard<std::mutex> l(mu_);
         ++stats_.disk_hits;
-        memory_.emplace(id, *loaded);
+        memory_.Put(id, *loaded);
         return loaded;
       }
     }
@@ -69,7 +68,7 @@ Result<std::vector<PayloadFile>> PayloadContentCache::List(const RepoTree& tree,
   {
     std::lock_guard<std::mutex> l(mu_);
     ++stats_.misses;
-    if (!id.empty()) memory_.emplace(id, *files);
+    if (!id.empty()) memory_.Put(id, *files);
   }
   if (!id.empty() && !dir_.empty()) StoreOnDisk(id, *files);
   return files;

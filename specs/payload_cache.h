@@ -5,8 +5,9 @@
 // not fsync'd: a torn entry fails its checks and is recomputed).
 //
 // A Git tree id names the folder's exact content, so an entry never goes
-// stale; entries are small and are not evicted (one per distinct folder
-// version). A cache file that does not parse, or whose tree id does not match
+// stale. The memory holds the most recently used kMemoryEntries listings
+// (a caller asking for many revisions cannot grow it); the disk keeps one
+// small file per distinct folder version. A cache file that does not parse, or whose tree id does not match
 // its name, is ignored and rewritten. Trees that are not Git trees (folders)
 // are listed without caching.
 //
@@ -22,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/lru_map.h"
 #include "base/status.h"
 #include "specs/payload_content.h"
 #include "specs/repo_tree.h"
@@ -51,7 +53,8 @@ class PayloadContentCache {
   const std::string dir_;  // STATE/digests, or "" for memory only
   const PayloadLimits limits_;
   mutable std::mutex mu_;
-  std::map<std::string, std::vector<PayloadFile>> memory_;
+  static constexpr size_t kMemoryEntries = 4096;
+  LruMap<std::string, std::vector<PayloadFile>> memory_{kMemoryEntries};
   Stats stats_;
 };
 

@@ -11,8 +11,6 @@
 namespace gitdisc::specs {
 namespace {
 
-constexpr size_t kMaxSnapshots = 8;
-
 std::string JoinTreePath(std::string_view a, std::string_view b) {
   if (a.empty()) return std::string(b);
   if (b.empty()) return std::string(a);
@@ -23,6 +21,15 @@ bool HasErrors(const std::vector<Diagnostic>& diags) {
   return std::any_of(diags.begin(), diags.end(), [](const Diagnostic& d) {
     return d.severity == Diagnostic::Severity::kError;
   });
+}
+
+// The errors of a loaded revision: none means it is valid.
+std::vector<Diagnostic> ErrorsOf(const Snapshot& snap) {
+  std::vector<Diagnostic> errors;
+  for (const Diagnostic& d : snap.diagnostics()) {
+    if (d.severity == Diagnostic::Severity::kError) errors.push_back(d);
+  }
+  return errors;
 }
 
 }  // namespace
@@ -113,7 +120,8 @@ Source::Source(SourceOptions options, std::unique_ptr<GitRepository> repo)
     : options_(std::move(options)),
       repo_(std::move(repo)),
       cache_(std::make_shared<PayloadContentCache>(options_.state_dir, options_.payload_limits)),
-      artifacts_(std::make_shared<ArtifactStore>(options_.state_dir, options_.artifact_limits)) {}
+      artifacts_(std::make_shared<ArtifactStore>(options_.state_dir, options_.artifact_limits,
+                                                 options_.artifact_policy)) {}
 
 Result<std::unique_ptr<Source>> Source::Open(const GitLibrary& lib, SourceOptions options) {
   GitOpenOptions go;
@@ -159,7 +167,10 @@ Result<std::string> Source::Resolve(std::string_view rev) const {
 
 Result<std::shared_ptr<const Snapshot>> Source::Load(std::string_view rev) {
   GITDISC_ASSIGN_OR_RETURN(std::string sha, Resolve(rev));
-  if (auto it = snapshots_.find(sha); it != snapshots_.end()) return it->second;
+  if (auto* hit = snapshots_.Find(sha)) {
+    if (!validity_.Contains(sha)) validity_.Put(sha, ErrorsOf(**hit));
+    return *hit;
+  }
 
   GITDISC_ASSIGN_OR_RETURN(std::unique_ptr<GitTree> tree, repo_->TreeAt(sha));
   Snapshot::Parts parts;
@@ -184,17 +195,8 @@ Result<std::shared_ptr<const Snapshot>> Source::Load(std::string_view rev) {
     }
   }
   auto snap = std::make_shared<const Snapshot>(std::move(parts));
-  std::vector<Diagnostic> errors;
-  for (const Diagnostic& d : snap->diagnostics()) {
-    if (d.severity == Diagnostic::Severity::kError) errors.push_back(d);
-  }
-  validity_[sha] = std::move(errors);
-  snapshots_[sha] = snap;
-  snapshot_order_.push_back(sha);
-  if (snapshot_order_.size() > kMaxSnapshots) {
-    snapshots_.erase(snapshot_order_.front());
-    snapshot_order_.erase(snapshot_order_.begin());
-  }
+  validity_.Put(sha, ErrorsOf(*snap));
+  snapshots_.Put(sha, snap);
   return std::shared_ptr<const Snapshot>(snap);
 }
 
@@ -222,13 +224,14 @@ Result<SourceState> Source::State() {
       GITDISC_ASSIGN_OR_RETURN(SignatureVerdict v, signatures_->VerifyRevision(*repo_, sha));
       if (!v.verified()) refused = std::move(v);
     }
-    auto known = validity_.find(sha);
-    if (!refused && known == validity_.end()) {
+    const std::vector<Diagnostic>* known = refused ? nullptr : validity_.Find(sha);
+    if (!refused && known == nullptr) {
       GITDISC_ASSIGN_OR_RETURN(auto snap, Load(sha));
       (void)snap;
-      known = validity_.find(sha);
+      known = validity_.Find(sha);
+      if (known == nullptr) return Status::Internal("validity of " + sha + " not recorded");
     }
-    if (!refused && known->second.empty()) {
+    if (!refused && known->empty()) {
       st.newest_valid = sha;
       break;
     }
@@ -238,7 +241,7 @@ Result<SourceState> Source::State() {
       inv.diagnostics.push_back(SignatureDiagnostic(*refused));
       inv.signature = std::move(refused);
     } else {
-      inv.diagnostics = known->second;
+      inv.diagnostics = *known;
     }
     st.invalid.push_back(std::move(inv));
     sha = info.parents.empty() ? std::string() : info.parents.front();

@@ -14,9 +14,9 @@
 // as a Snapshot: the loaded
 // sets plus each payload's content listing, identity digest and bytes.
 //
-// Caches: Snapshots are memoised per commit (a few most recent), validity per
-// commit, payload folder listings per Git tree id (memory + STATE/digests),
-// url: artifacts in STATE/artifacts.
+// Caches: Snapshots are memoised per commit (the 8 most recently used),
+// validity per commit (256), payload folder listings per Git tree id (memory,
+// bounded, + STATE/digests), url: artifacts in STATE/artifacts.
 //
 // A Source is used by one thread at a time (the controller loop or a CLI
 // command). Snapshots are immutable, shared, and safe to use from any thread
@@ -33,6 +33,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/lru_map.h"
 #include "base/status.h"
 #include "specs/artifact_store.h"
 #include "specs/git_library.h"
@@ -60,6 +61,7 @@ struct SourceOptions {
   std::chrono::milliseconds walkback_budget{30'000};
   PayloadLimits payload_limits;
   ArtifactLimits artifact_limits;
+  ArtifactPolicy artifact_policy;  // file: roots, http: (none / https only by default)
   GitCredentials credentials;  // usually GitCredentials::FromEnvironment()
   LoadOptions load_options;
   // Signed commits only (off unless a trusted key file is given).
@@ -183,10 +185,11 @@ class Source {
   std::unique_ptr<GitRepository> repo_;
   std::shared_ptr<PayloadContentCache> cache_;
   std::shared_ptr<ArtifactStore> artifacts_;
-  std::map<std::string, std::shared_ptr<const Snapshot>> snapshots_;  // a few recent
-  std::vector<std::string> snapshot_order_;                           // oldest first
-  std::map<std::string, std::vector<Diagnostic>> validity_;  // sha → errors (empty: valid)
-  std::unique_ptr<SignaturePolicy> signatures_;              // null: verification off
+  // Keyed by commits anyone may ask for (diff --rev, /api/v1/plan?rev=):
+  // bounded, least recently used out first.
+  LruMap<std::string, std::shared_ptr<const Snapshot>> snapshots_{8};
+  LruMap<std::string, std::vector<Diagnostic>> validity_{256};  // sha → errors (empty: valid)
+  std::unique_ptr<SignaturePolicy> signatures_;                  // null: verification off
 };
 
 }  // namespace gitdisc::specs

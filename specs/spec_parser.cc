@@ -7,7 +7,9 @@
 #include <set>
 #include <utility>
 
+#include "base/ascii.h"
 #include "base/sha256.h"
+#include "base/url_text.h"
 #include "specs/duration.h"
 #include "specs/name_rules.h"
 #include "specs/repo_path.h"
@@ -16,11 +18,6 @@ namespace gitdisc::specs {
 namespace {
 
 constexpr long long kMaxCount = 1000000;
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 const char* KindName(const YamlNode& n) {
   switch (n.kind) {
@@ -705,16 +702,23 @@ class DocChecker {
                    std::to_string(s->size()) + " characters)");
       return "";
     }
-    return Lower(*s);
+    return AsciiLower(*s);
   }
 
   void CheckUrl(const YamlNode& at, const std::string& url) {
-    std::string lower = Lower(url);
+    std::string lower = AsciiLower(url);
     size_t host_start = lower.rfind("https://", 0) == 0  ? 8
                         : lower.rfind("http://", 0) == 0 ? 7
                                                          : 0;
     if (host_start == 0) {
       Error(at, "url " + Quoted(url) + " must start with http:// or https://");
+      return;
+    }
+    if (!UrlUserinfo(url).empty()) {
+      // Not quoted as written: what precedes the host may be a token.
+      Error(at, "url " + Quoted(RedactUrl(url)) +
+                    " must not carry credentials before its host (a URL is shown in logs, "
+                    "status and errors)");
       return;
     }
     if (url.find_first_of(" \t\r\n") != std::string::npos) {
@@ -779,7 +783,7 @@ ParsedFile ParseSpecFile(std::string_view file, std::string_view content,
       continue;
     }
     if (api->value != kApiVersion) {
-      if (Lower(api->value).rfind("gitdisc/", 0) == 0) {
+      if (AsciiLower(api->value).rfind("gitdisc/", 0) == 0) {
         out.diagnostics.push_back(Diagnostic{
             SourcePos{std::string(file), api->line, api->column}, Diagnostic::Severity::kError,
             "apiVersion " + Quoted(api->value) + " is not supported: this gitdisc reads " +

@@ -389,6 +389,12 @@ INSTANTIATE_TEST_SUITE_P(
                              "      url: {url: \"https:///x\", sha256: \"" +
                              std::string(64, '0') + "\"}\n"),
                 {"f.yaml:12:18: error: url 'https:///x' has no host"}},
+        BadCase{"UrlWithCredentials",
+                WithPayloads("    - name: p\n      version: \"1\"\n      run: [x]\n"
+                             "      url: {url: \"https://ghp_t0ken@h.example/x.tgz\", sha256: \"" +
+                             std::string(64, '0') + "\"}\n"),
+                {"f.yaml:12:18: error: url 'https://h.example/x.tgz' must not carry credentials "
+                 "before its host (a URL is shown in logs, status and errors)"}},
         // ---- run, timeout, env, reboot
         BadCase{"RunEmpty",
                 WithPayloads("    - {name: p, version: \"1\", path: p, run: []}\n"),

@@ -63,8 +63,8 @@ Result<SshSignature> ParseSshSignature(std::string_view armored) {
                                end - begin - kSshSignatureBegin.size())) {
     if (c != '\n' && c != '\r' && c != ' ' && c != '\t') body += c;
   }
-  auto blob = Base64Decode(body);
-  if (!blob) return Status::Invalid("the SSH signature is not valid base64");
+  auto blob = DecodeBase64(body);
+  if (!blob.ok()) return Status::Invalid("the SSH signature is not valid base64");
   SshWireReader r(*blob);
   auto magic = r.Raw(6);
   auto version = magic ? r.U32() : std::nullopt;

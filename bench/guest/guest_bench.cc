@@ -201,7 +201,7 @@ Delivery DeliverWithGitdisc(Provider& provider, const std::string& key, const st
   auto done = client->WaitForDone(
       op, BenchClock::now() + std::chrono::minutes(10), [&](const guest::AgentMessage& m) {
         auto* pe = std::get_if<guest::ProgressEvent>(&m);
-        if (pe && d.verified == 0 && (pe->phase == "mount" || pe->phase == "extract")) {
+        if (pe && d.verified == 0 && pe->phase == "release") {
           d.verified = SecondsSince(t0);
         }
       });

@@ -20,6 +20,7 @@
 #include "tests/support/promtool.h"
 #include "reconciler/status_table.h"
 #include "tests/support/fake_controller.h"
+#include "tests/support/raw_http_client.h"
 
 namespace gitdisc::serve {
 namespace {
@@ -288,12 +289,22 @@ TEST_F(HttpServerTest, StatusIsTheControllersFleetStatusAsJson) {
   EXPECT_EQ(parsed->vms.size(), 6u);
 }
 
-TEST_F(HttpServerTest, PlanOfAnyRevision) {
+TEST_F(HttpServerTest, PlanOfAnyRevisionNeedsTheTokenAndIsCached) {
   auto c = Client();
+  auto none = c.Get("/api/v1/plan");
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 401);
+  EXPECT_EQ(none->get_header_value("WWW-Authenticate"), "Bearer realm=\"gitdisc\"");
+  EXPECT_TRUE(controller_.plan_requests().empty()) << "no work before authentication";
+  c.set_bearer_token_auth(kApiToken);
   auto r = c.Get("/api/v1/plan?rev=0123456789abcdef0123456789abcdef01234567");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(nlohmann::json::parse(r->body)["revision"], "0123456789abcdef0123456789abcdef01234567");
+  NoSecrets(r);
+  auto cached = c.Get("/api/v1/plan?rev=0123456789abcdef0123456789abcdef01234567");
+  ASSERT_TRUE(cached);
+  EXPECT_EQ(cached->get_header_value("X-Gitdisc-Cache"), "hit");
   EXPECT_EQ(c.Get("/api/v1/plan")->status, 200);
   EXPECT_EQ(c.Get("/api/v1/plan?rev=0000000000000000000000000000000000000000")->status, 404);
   auto invalid = c.Get("/api/v1/plan?rev=badbadbadbadbadbadbadbadbadbadbadbadbad0");
@@ -305,6 +316,33 @@ TEST_F(HttpServerTest, PlanOfAnyRevision) {
               ::testing::ElementsAre("0123456789abcdef0123456789abcdef01234567", "",
                                      "0000000000000000000000000000000000000000",
                                      "badbadbadbadbadbadbadbadbadbadbadbadbad0"));
+  // The burst is spent: a fifth new plan waits.
+  auto limited = c.Get("/api/v1/plan?rev=main");
+  ASSERT_TRUE(limited);
+  EXPECT_EQ(limited->status, 429);
+  EXPECT_FALSE(limited->get_header_value("Retry-After").empty());
+}
+
+TEST_F(HttpServerTest, RequestsForOtherHostsAreRefused) {
+  // A page whose name was re-pointed at 127.0.0.1 (DNS rebinding) sends its
+  // own name as Host.
+  auto c = Client();
+  auto r = c.Get("/api/v1/status", {{"Host", "rebound.attacker.example"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 403);
+  EXPECT_EQ(c.Get("/healthz", {{"Host", "rebound.attacker.example:9420"}})->status, 403);
+  EXPECT_EQ(c.Get("/healthz", {{"Host", "localhost:9420"}})->status, 200);
+  EXPECT_EQ(c.Get("/api/v1/status")->status, 200);
+}
+
+TEST_F(HttpServerTest, PostWithoutLengthGets411AtOnce) {
+  auto raw = test_support::RawHttpClient::Connect("127.0.0.2", "127.0.0.1", server_->port());
+  ASSERT_TRUE(raw.ok());
+  raw->Send("POST /hooks/github HTTP/1.1\r\nHost: 127.0.0.1\r\nX-GitHub-Event: push\r\n\r\n"
+            "{\"ref\": \"refs/heads/main\"} and more, until the client closes...");
+  EXPECT_EQ(test_support::StatusCodeOf(raw->ReadUntil(std::chrono::seconds(3), "\r\n\r\n")), 411);
+  EXPECT_TRUE(controller_.source_changed().empty());
+  EXPECT_EQ(metrics_->http_refused.Value({"length_required"}), 1);
 }
 
 TEST_F(HttpServerTest, MetricsPassTheFormatCheck) {

@@ -47,6 +47,7 @@ constexpr char kGithubToken[] = "ghp-test-token-7f3e";
 constexpr char kGitlabToken[] = "glpat-test-token-9a1b";
 constexpr char kAlertSecret[] = "alert-secret-5c2d";
 constexpr char kHookSecret[] = "hook-secret-3e4f";
+constexpr char kReadToken[] = "read-token-8d0a";
 
 std::string Hex(const unsigned char* p, size_t n) {
   static const char* d = "0123456789abcdef";
@@ -137,6 +138,7 @@ class NotifyE2e : public ::testing::Test {
     Secret("gitlab.token", kGitlabToken);
     Secret("alert.secret", kAlertSecret);
     Secret("hook.secret", kHookSecret);
+    Secret("read.token", kReadToken);
   }
   void Secret(const std::string& name, const std::string& value) {
     testing::WriteText(work_ / name, value + "\n");
@@ -173,6 +175,7 @@ class NotifyE2e : public ::testing::Test {
           "stateDir: " + work_ / "state" + "\n"
           "listen: 127.0.0.1:" + std::to_string(port_) + "\n"
           "webhooks:\n  github: {secretFile: hook.secret}\n"
+          "api: {readTokenFile: read.token}\n"
           "notify:\n"
           "  githubStatus: {apiUrl: " + host_.Url("/gh") +
               ", repo: acme/fleet, tokenFile: github.token}\n"
@@ -195,7 +198,8 @@ class NotifyE2e : public ::testing::Test {
     httplib::Client c("127.0.0.1", port_);
     c.set_connection_timeout(2, 0);
     c.set_read_timeout(30, 0);
-    auto r = c.Get(path);
+    // The plan API needs a token (api.readTokenFile); the other paths ignore it.
+    auto r = c.Get(path, {{"Authorization", std::string("Bearer ") + kReadToken}});
     return r ? std::make_pair(r->status, r->body) : std::make_pair(0, std::string());
   }
   int GithubHook(const std::string& event, const std::string& body) {
@@ -300,7 +304,7 @@ TEST_F(NotifyE2e, StatusesPreviewsAndAlertsFromTheRealDaemon) {
   })) << serve_->Log();
   json preview = GithubStatuses(head, "gitdisc/preview").back();
   EXPECT_EQ(preview["description"],
-            "nothing to do now; 1 VM blocked (AgentUnavailable), pending there: motd");
+            "nothing to do now; 1 VM blocked (NotManageable), pending there: motd");
   auto plan = Get("/api/v1/plan?rev=" + head);
   ASSERT_EQ(plan.first, 200) << plan.second;
   EXPECT_EQ(json::parse(plan.second)["revision"], head);
@@ -322,7 +326,7 @@ TEST_F(NotifyE2e, StatusesPreviewsAndAlertsFromTheRealDaemon) {
   EXPECT_THAT(metrics, HasSubstr("gitdisc_notify_requests_total{result=\"ok\",target=\"github_status\"}"));
   EXPECT_THAT(metrics, HasSubstr("gitdisc_notify_requests_total{result=\"ok\",target=\"webhook\"}"));
   std::string log = serve_->Log();
-  for (const char* secret : {kGithubToken, kGitlabToken, kAlertSecret, kHookSecret}) {
+  for (const char* secret : {kGithubToken, kGitlabToken, kAlertSecret, kHookSecret, kReadToken}) {
     EXPECT_THAT(log, Not(HasSubstr(secret)));
   }
 

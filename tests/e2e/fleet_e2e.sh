@@ -28,12 +28,17 @@ define_vm "$prefix-web-2" web yes
 define_vm "$prefix-db-1" db yes
 define_vm "$outsider" "" no
 
-# The fleet repo: examples/fleet, with the baseline's "every VM" narrowed to
-# this test's VMs so that nothing else on the host is ever selected.
+# The fleet repo: examples/fleet, with every set narrowed to this test's VMs
+# (the baseline's "every VM", the label selectors of web and db) so that
+# nothing else on the host is ever selected — not even a VM another run left
+# behind with the same labels.
 repo="$work/fleet"
 cp -r "$src/examples/fleet" "$repo"
 sed -i "s|names: \\[\"\\*\"\\]|names: [\"$prefix-*\"]|" "$repo/baseline.yaml"
-grep -q "$prefix-\\*" "$repo/baseline.yaml"
+for set in web db; do
+  sed -i "s|^  selector:\$|  selector:\\n    names: [\"$prefix-*\"]|" "$repo/$set.yaml"
+done
+for set in baseline web db; do grep -q "$prefix-\\*" "$repo/$set.yaml"; done
 git -C "$repo" -c init.defaultBranch=main init -q
 git -C "$repo" add -A
 git -C "$repo" commit -qm "fleet"

@@ -61,15 +61,62 @@ check() {  # description, then a command that must succeed
   fi
 }
 
-# define_vm NAME ROLE(or "") CHANNEL(yes/no): defines and starts a persistent
-# guest (scripts/guest-domain.sh) with the label role=ROLE and the agent
-# channel if asked; its console is in $work/NAME.console.log.
+# define_vm NAME ROLE(or "") CHANNEL(yes/no) [CDROM(yes/no)]: defines and
+# starts a persistent guest (scripts/guest-domain.sh) with the label
+# role=ROLE, the agent channel if asked and the CD-ROM hdc unless told not
+# to; its console is in $work/NAME.console.log.
 define_vm() {
-  local name=$1 role=$2 channel=$3
-  guest_domain_xml "$name" "$work" "${role:+role=$role}" "$channel" > "$work/$name.xml"
+  local name=$1 role=$2 channel=$3 cdrom=${4:-yes}
+  guest_domain_xml "$name" "$work" "${role:+role=$role}" "$channel" "$cdrom" > "$work/$name.xml"
   e2e_domains+=("$name")
   virsh -q -c "$uri" define "$work/$name.xml" >/dev/null
   virsh -q -c "$uri" start "$name" >/dev/null
+}
+
+# debian_guest_setup BUILD_DIR: the Debian 12 systemd guest for this script.
+# Packs the agent .deb with CPack (from BUILD_DIR), builds the image or finds
+# it in its cache (tests/guest/build-debian-guest.sh; $GITDISC_TEST_CACHE,
+# default /var/cache/gitdisc-test), and copies its kernel, initrd and cmdline
+# into $work/debian. Sets $debian_image (the cached rootfs.img, never written:
+# every VM gets its own overlay) and $debian_setup_seconds.
+debian_guest_setup() {
+  local build=${1:?build dir} t0=$SECONDS dir
+  mkdir -p "$work/deb" "$work/debian"
+  # Only the agent's package (the controller's would cost 15 s of shlibdeps).
+  if ! (cd "$build" && cpack -G DEB -D CPACK_COMPONENTS_ALL=agent -B "$work/deb") \
+      > "$work/cpack.log" 2>&1; then
+    cat "$work/cpack.log"
+    echo "cpack failed"
+    return 1
+  fi
+  dir=$("$src/tests/guest/build-debian-guest.sh" "$work/deb"/gitdisc-agent_*_amd64.deb | tail -n1)
+  install -m 0644 "$dir/vmlinuz" "$dir/initrd.img" "$dir/cmdline" "$work/debian/"
+  debian_image=$dir/rootfs.img
+  debian_setup_seconds=$((SECONDS - t0))
+}
+
+# define_debian_vm NAME ROLE(or ""): defines and starts a persistent Debian
+# guest (after debian_guest_setup) on a fresh qcow2 overlay of $debian_image,
+# with the agent channel and the label role=ROLE; its console is in
+# $work/NAME.console.log, as for define_vm.
+define_debian_vm() {
+  local name=$1 role=$2 disk=$work/debian/$1.qcow2
+  qemu-img create -q -f qcow2 -F raw -b "$debian_image" "$disk"
+  chmod 0644 "$disk"
+  guest_domain_xml "$name" "$work" "${role:+role=$role}" yes yes "$disk" > "$work/$name.xml"
+  e2e_domains+=("$name")
+  virsh -q -c "$uri" define "$work/$name.xml" >/dev/null
+  virsh -q -c "$uri" start "$name" >/dev/null
+}
+
+# wait_console VM TEXT COUNT SECONDS: waits until VM's console holds COUNT
+# lines containing TEXT; fails (status 1) after SECONDS.
+wait_console() {
+  local deadline=$((SECONDS + $4))
+  while [ "$(console_count "$1" "$2")" -lt "$3" ]; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 0.5
+  done
 }
 
 # wait_agent VM: waits (up to 5 minutes) until the agent in VM listens, and

@@ -11,6 +11,9 @@
 #      volume, both VMs apply it once, both discs are ejected.
 #   4. `gitdisc label VM key-` takes a VM out of the set: the next commit
 #      reaches only the VM still selected.
+#   5. `gitdisc cache ls|gc` over qemu+tcp: the pool image of a bundle no
+#      longer desired is kept through its grace period, then deleted with
+#      its marker; the desired one stays.
 #
 # Usage: rollout_e2e.sh GITDISC_BINARY GUEST_DIR SOURCE_DIR   (as root)
 set -euo pipefail
@@ -111,5 +114,39 @@ check "the unlabelled VM is not planned" bash -c "! grep -qE '^[+^!] $a2 ' '$wor
 check "reconcile converges" run_gitdisc 0 reconcile4.log reconcile "${local_args[@]}" --timeout 5m
 check "$a1: tool v3 applied once" test "$(console_count "$a1" "tool v3 exit 0")" -eq 1
 check "$a2: tool v3 never ran there" test "$(console_count "$a2" "tool v3")" -eq 0
+
+# 5. Pool images no desired bundle uses are collected over qemu+tcp, after
+#    their grace period; the desired one stays.
+write_payload 4 0
+git -C "$repo" commit -qam "tool v4"
+check "reconcile of v4 over qemu+tcp converges" \
+  run_gitdisc 0 reconcile5.log reconcile "${tcp_args[@]}" --timeout 5m
+pool_isos() { virsh -q -c "$uri" vol-list gitdisc 2>/dev/null | awk '{print $1}' | sort; }
+v2_vol=$(grep '\.iso$' <<<"$new_vols" | head -n1)
+v4_vol=$(comm -13 <(echo "$vols_after") <(pool_isos) | grep '\.iso$' | head -n1 || true)
+for v in $(comm -13 <(echo "$vols_after") <(pool_isos)); do e2e_volumes+=("gitdisc $v"); done
+check "v4 went into the pool as a new volume ($v4_vol)" test -n "$v4_vol"
+check "cache ls lists the pool images of the tcp host" \
+  run_gitdisc 0 cache-ls.log cache ls --connect "$tcp_uri" --state-dir "$state"
+check "cache ls shows the v2 image" grep -q "pool $tcp_uri: ${v2_vol:0:12}" "$work/cache-ls.log"
+check "cache gc within the grace period deletes nothing" \
+  run_gitdisc 0 gc1.log cache gc "${tcp_args[@]}" --pool-grace 1h
+check "the v2 image is kept for its grace period" grep -qx "$v2_vol" <(pool_isos)
+check "gc recorded since when v2 is unused" \
+  jq -e --arg k "$tcp_uri ${v2_vol%.iso}" '.unused[$k] > 0' "$state/pool-unused.json" >/dev/null
+# An hour passes for v2 only: its record is moved back. (Other volumes in the
+# shared pool were first seen unused just now and keep their hour, so a
+# parallel run on this machine is never touched.)
+jq --arg k "$tcp_uri ${v2_vol%.iso}" '.unused[$k] -= 7200' "$state/pool-unused.json" \
+  > "$work/pool-unused.json" && cp "$work/pool-unused.json" "$state/pool-unused.json"
+check "cache gc --dry-run says it would delete v2" \
+  run_gitdisc 0 gc2.log cache gc "${tcp_args[@]}" --pool-grace 1h --dry-run
+check "the dry run names v2 and deletes nothing" \
+  bash -c "grep -q '${v2_vol:0:12} unused since .*would delete' '$work/gc2.log' && grep -qx '$v2_vol' <(virsh -q -c '$uri' vol-list gitdisc | awk '{print \$1}')"
+check "cache gc after the grace period" \
+  run_gitdisc 0 gc3.log cache gc "${tcp_args[@]}" --pool-grace 1h
+check "the unused v2 image and its marker are gone" \
+  bash -c "! grep -q '^$v2_vol' <(virsh -q -c '$uri' vol-list gitdisc | awk '{print \$1}')"
+check "the desired v4 image stays" grep -qx "$v4_vol" <(pool_isos)
 
 e2e_finish

@@ -10,6 +10,8 @@
 #   3. /api/v1/status, /metrics (promtool-clean when promtool is installed)
 #      and the status page show the new revision.
 #   4. SIGTERM: exit 0, no disc left in the drive.
+# The daemon's state folder is private (2750, a group of QEMU's user) and the
+# inserts by path still work: QEMU reaches them through the group.
 #
 # Usage: serve_e2e.sh GITDISC_BINARY GUEST_DIR SOURCE_DIR   (as root)
 set -euo pipefail
@@ -93,6 +95,15 @@ if [ -n "$line" ]; then
     "(trigger: $(jq -r .fields.trigger <<<"$line"))"
 fi
 check "the drive is empty after the apply" wait_for 30 drive_empty "$vm"
+# The images were inserted by path from a private state folder: QEMU reaches
+# them through the folder's group, nobody else at all (docs/security.md).
+state_mode=$(stat -c '%a %G' "$work/state")
+qemu_groups=" $(id -Gn libvirt-qemu) "
+check "the state folder is private to the daemon and a group of QEMU's ($state_mode)" \
+  test "${state_mode% *}" = 2750 -a "${qemu_groups/ ${state_mode#* } /}" != "$qemu_groups"
+image=$(ls "$work"/state/isos/*.iso | head -n1)
+check "another local user cannot read an inserted image" \
+  bash -c "! setpriv --reuid=nobody --regid=nogroup --clear-groups cat '$image' >/dev/null 2>&1"
 
 # 3. What the daemon shows.
 # The status is rewritten at the end of every pass: the pass after the apply says Ready.

@@ -9,7 +9,8 @@
 #      and the agent ledger via status), no disc is left in any drive and no
 #      image pin is left in the cache.
 #   B. One fault at a time, each reported with a clear condition or error and
-#      converging once the fault is gone: a VM without the agent channel; the
+#      converging once the fault is gone: a VM without the agent channel and
+#      CD-ROM (NotManageable, fixed by `gitdisc vm prepare` and a restart); the
 #      ISO cache on a full disk; the Git remote gone; the agent killed
 #      mid-apply; libvirtd restarted mid-rollout; the VM destroyed mid-apply;
 #      the guest holding the tray locked after the agent released the disc.
@@ -37,7 +38,7 @@ f2="gitdisc-test-$$-f-2"
 nochan="gitdisc-test-$$-f-nochan"
 define_vm "$f1" app yes
 define_vm "$f2" app yes
-define_vm "$nochan" "" no
+define_vm "$nochan" "" no no  # no channel, no CD-ROM
 
 # The fleet: one set, both VMs at once; a payload that takes a moment so that
 # kills land before, during and after applies. A bare "remote" that gitdisc
@@ -103,27 +104,55 @@ for t in $(seq 1 "$trials"); do
     test "$ok" -eq 1
 done
 
-# B1. A VM without the agent channel.
-check "label puts the channel-less VM into the set" \
+# B1. A VM without the agent channel and without a CD-ROM, beside the two
+# normal ones: NotManageable at once (reconcile does not wait out its
+# timeout), `gitdisc vm check` says what it lacks, `gitdisc vm prepare` adds
+# both to its persistent definition, and after a restart it converges.
+check "label puts the bare VM into the set" \
   run_gitdisc 0 label-nochan.log label "$nochan" role=app --connect "$uri"
-check "reconcile does not converge while a VM has no channel (exit 1)" \
-  run_gitdisc 1 nochan.log reconcile "${args[@]}" --timeout 20s
-check "the VM is AgentUnavailable" test "$(vm_field "$nochan" .condition)" = AgentUnavailable
+check "vm check of the bare VM exits 1" run_gitdisc 1 check-nochan.log vm check "$nochan" --connect "$uri"
+check "vm check names the channel and the missing CD-ROM" \
+  bash -c "grep -q 'lacks     the virtio-serial channel org.gitdisc.agent.0' '$work/check-nochan.log' &&
+           grep -q 'a CD-ROM drive on a bus with a tray' '$work/check-nochan.log'"
+check "vm check of a normal VM exits 0" run_gitdisc 0 check-f1.log vm check "$f1" --connect "$uri"
+started=$(date +%s)
+check "reconcile exits 1 with a bare VM selected" \
+  run_gitdisc 1 nochan.log reconcile "${args[@]}" --timeout 10m
+took=$(( $(date +%s) - started ))
+check "reconcile did not wait for the bare VM (took ${took}s of a 10m timeout)" test "$took" -lt 120
+check "reconcile reports it as not manageable" grep -q "not manageable.*$nochan" "$work/nochan.log"
+check "the VM is NotManageable" test "$(vm_field "$nochan" .condition)" = NotManageable
 check "the message names the missing channel" \
   bash -c "[[ \"\$1\" == *org.gitdisc.agent.0* ]]" _ "$(vm_field "$nochan" .message)"
 check "the other VMs stay Ready" test "$(vm_field "$f1" .condition)/$(vm_field "$f2" .condition)" = Ready/Ready
-# The fix: the channel added to the definition (labels kept), then a restart.
-virsh -q -c "$uri" dumpxml --inactive "$nochan" > "$work/$nochan.fixed.xml"
-sed -i "s|<devices>|<devices><channel type='unix'><target type='virtio' name='org.gitdisc.agent.0'/></channel>|" \
-  "$work/$nochan.fixed.xml"
-virsh -q -c "$uri" define "$work/$nochan.fixed.xml" >/dev/null
+# The fix: gitdisc vm prepare, then a restart.
+check "vm prepare --dry-run shows the two devices" \
+  run_gitdisc 0 prepare-dry.log vm prepare "$nochan" --dry-run --connect "$uri"
+check "the dry run names the channel and an IDE CD-ROM" \
+  bash -c "grep -q '^+ <channel' '$work/prepare-dry.log' && grep -q '^+ <disk.*bus=\"ide\"' '$work/prepare-dry.log'"
+check "the dry run changed nothing" \
+  bash -c "! virsh -q -c '$uri' dumpxml --inactive '$nochan' | grep -q org.gitdisc.agent.0"
+check "vm prepare adds them" run_gitdisc 0 prepare.log vm prepare "$nochan" --connect "$uri"
+check "vm prepare says a restart is needed" grep -q "shut it down and start it again" "$work/prepare.log"
+check "the definition has the channel and the drive" \
+  bash -c "virsh -q -c '$uri' dumpxml --inactive '$nochan' | grep -q org.gitdisc.agent.0 &&
+           virsh -q -c '$uri' dumpxml --inactive '$nochan' | grep -q \"device='cdrom'\""
+check "vm prepare again adds nothing" run_gitdisc 0 prepare2.log vm prepare "$nochan" --connect "$uri"
+check "the second prepare says the definition is complete" \
+  grep -q "has everything gitdisc needs" "$work/prepare2.log"
+check "vm check still exits 1 until the restart" \
+  run_gitdisc 1 check-nochan2.log vm check "$nochan" --connect "$uri"
 virsh -q -c "$uri" destroy "$nochan" >/dev/null
 : > "$work/$nochan.console.log"
 virsh -q -c "$uri" start "$nochan" >/dev/null
 wait_agent "$nochan"
-check "with the channel added, reconcile converges" \
+check "after the restart vm check exits 0" \
+  run_gitdisc 0 check-nochan3.log vm check "$nochan" --connect "$uri" -o json
+check "vm check -o json says manageable with cdrom delivery" \
+  test "$(jq -r '.vms[0].manageable, .vms[0].usable[0]' "$work/check-nochan3.log" | tr '\n' ' ')" = "true cdrom "
+check "reconcile converges, delivering through the new drive" \
   run_gitdisc 0 nochan-fixed.log reconcile "${args[@]}" --timeout 5m
-check "the formerly channel-less VM applied v$version once" applied_once "$nochan" "$version"
+check "the formerly bare VM applied v$version once" applied_once "$nochan" "$version"
 check "label takes it out again" run_gitdisc 0 label-nochan2.log label "$nochan" role- --connect "$uri"
 
 # B2. The ISO cache on a full disk.

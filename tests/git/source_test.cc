@@ -2,6 +2,7 @@
 // diagnostics of newer invalid commits, snapshots and payload content.
 #include "specs/source.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -36,11 +37,13 @@ class SourceTest : public ::testing::Test {
     return w_.Commit("invalid " + why);
   }
   std::unique_ptr<Source> Open(const std::string& repo = "",
-                               std::chrono::milliseconds walkback = std::chrono::seconds(30)) {
+                               std::chrono::milliseconds walkback = std::chrono::seconds(30),
+                               std::vector<std::string> artifact_roots = {}) {
     SourceOptions o;
     o.repo = repo.empty() ? w_.path() : repo;
     o.state_dir = state_.path();
     o.walkback_budget = walkback;
+    o.artifact_policy.file_roots = std::move(artifact_roots);
     auto s = Source::Open(lib_, o);
     EXPECT_TRUE(s.ok()) << s.status().ToString();
     return s.ok() ? std::move(s).value() : nullptr;
@@ -144,7 +147,19 @@ TEST_F(SourceTest, SnapshotGivesContentDigestsAndBytes) {
                                           "sha256: \"" +
                                               Sha256Hex("never fetched") + "\"}")}));
   std::string c = w_.Commit("c");
-  auto src = Open();
+  {
+    // Without an artifact root the file: payload has a digest but no content.
+    auto closed = Open();
+    ASSERT_NE(closed, nullptr);
+    auto s = closed->Load("");
+    ASSERT_TRUE(s.ok());
+    const auto& p = (*s)->load().sets.at(0).payloads;
+    EXPECT_TRUE((*s)->Digest(p[1]).ok());
+    auto refused = (*s)->Content(p[1]);
+    EXPECT_EQ(refused.status().code(), Status::Code::kPermission);
+    EXPECT_THAT(refused.status().message(), ::testing::HasSubstr("--artifact-root"));
+  }
+  auto src = Open("", std::chrono::seconds(30), {art.path()});
   ASSERT_NE(src, nullptr);
   auto snap = src->Load("");
   ASSERT_TRUE(snap.ok()) << snap.status().ToString();

@@ -16,56 +16,19 @@ set -euo pipefail
 agent=${1:?usage: build-guest.sh AGENT_BINARY OUT_DIR}
 out=${2:?usage: build-guest.sh AGENT_BINARY OUT_DIR}
 
-modules=(scsi_common scsi_mod cdrom sr_mod libata ata_piix virtio_ring virtio
-         virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_console isofs)
+lib=$(dirname "$(readlink -f "$0")")/guest-lib.sh
+# shellcheck source-path=SCRIPTDIR source=guest-lib.sh
+source "$lib"
+fail() { echo "build-guest.sh: $*" >&2; exit 1; }
 
-busybox=$(command -v busybox || true)
-for cand in /bin/busybox /usr/bin/busybox; do
-  [ -x "$cand" ] && busybox=$cand && break
-done
-# Static = no program interpreter (readelf is in binutils, part of build-essential).
-is_static() {
-  local f
-  f=$(readlink -f "$1")
-  readelf -h "$f" >/dev/null 2>&1 && ! readelf -l "$f" | grep -q "program interpreter"
-}
-if [ -z "$busybox" ] || ! is_static "$busybox"; then
-  echo "build-guest.sh: a static busybox is needed (apt-get install busybox-static)" >&2
-  exit 1
-fi
-if ! is_static "$agent"; then
-  echo "build-guest.sh: $agent is not statically linked" >&2
-  exit 1
-fi
+guest_find_busybox || exit 1
+if ! guest_is_static "$agent"; then fail "$agent is not statically linked"; fi
+guest_find_kernel || exit 1
+kver=$guest_kver
+guest_find_modules "${guest_base_modules[@]}" || exit 1
 
-# The newest installed kernel that has its modules.
-kver=
-for k in $(ls /boot/vmlinuz-* 2>/dev/null | sed 's|/boot/vmlinuz-||' | sort -V -r); do
-  if [ -d "/lib/modules/$k/kernel" ]; then kver=$k; break; fi
-done
-if [ -z "$kver" ]; then
-  echo "build-guest.sh: no /boot/vmlinuz-* with /lib/modules (apt-get install linux-image-amd64)" >&2
-  exit 1
-fi
-moddir=/lib/modules/$kver/kernel
-
-modfiles=()
-for m in "${modules[@]}"; do
-  f=$(find "$moddir" -name "$m.ko" -o -name "$m.ko.xz" -o -name "$m.ko.zst" -o -name "$m.ko.gz" | head -n1)
-  if [ -z "$f" ]; then
-    # Built into this kernel: nothing to load.
-    if grep -q "/$m.ko\$" "/lib/modules/$kver/modules.builtin" 2>/dev/null; then continue; fi
-    echo "build-guest.sh: module $m not found under $moddir" >&2
-    exit 1
-  fi
-  modfiles+=("$m:$f")
-done
-
-script_path=$(readlink -f "$0")
-inputs=$( {
-  sha256sum "$agent" "$busybox" "/boot/vmlinuz-$kver" "$script_path"
-  for mf in "${modfiles[@]}"; do sha256sum "${mf#*:}"; done
-} | sha256sum | cut -d' ' -f1)
+inputs=$(guest_inputs_digest "$agent" "$guest_busybox" "/boot/vmlinuz-$kver" \
+  "$(readlink -f "$0")" "$lib" "${guest_modfiles[@]#*:}")
 
 mkdir -p "$out"
 if [ -f "$out/inputs.sha256" ] && [ "$(cat "$out/inputs.sha256")" = "$inputs" ] &&
@@ -76,25 +39,15 @@ fi
 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
-mkdir -p "$stage"/{bin,sbin,dev,proc,sys,tmp,run,var/lib,lib/modules,etc,root}
-cp "$busybox" "$stage/bin/busybox"
+mkdir -p "$stage"/{bin,sbin,dev,proc,sys,tmp,run,var/lib,etc,root}
+cp "$guest_busybox" "$stage/bin/busybox"
 ln -s busybox "$stage/bin/sh"
 cp "$agent" "$stage/sbin/gitdisc-agent"
 chmod 0755 "$stage/sbin/gitdisc-agent"
 strip --strip-debug "$stage/sbin/gitdisc-agent" 2>/dev/null || true
 
-load_order=
-for mf in "${modfiles[@]}"; do
-  name=${mf%%:*}
-  src=${mf#*:}
-  case "$src" in
-    *.ko.xz) xz -dc "$src" > "$stage/lib/modules/$name.ko" ;;
-    *.ko.zst) zstd -qdc "$src" > "$stage/lib/modules/$name.ko" ;;
-    *.ko.gz) gzip -dc "$src" > "$stage/lib/modules/$name.ko" ;;
-    *) cp "$src" "$stage/lib/modules/$name.ko" ;;
-  esac
-  load_order="$load_order $name"
-done
+guest_stage_modules "$stage"
+load_order=$guest_load_order
 
 cat > "$stage/init" <<INIT
 #!/bin/busybox sh
@@ -123,8 +76,7 @@ while true; do sleep 3600; done
 INIT
 chmod 0755 "$stage/init"
 
-(cd "$stage" && find . -print0 | sort -z | cpio --null -o -H newc --quiet -R 0:0) |
-  gzip -9n > "$out/initrd.img.tmp"
+guest_pack_initrd "$stage" "$out/initrd.img.tmp"
 install -m 0644 "/boot/vmlinuz-$kver" "$out/vmlinuz.tmp"
 chmod 0644 "$out/initrd.img.tmp"
 mv "$out/initrd.img.tmp" "$out/initrd.img"

@@ -44,6 +44,14 @@ for f in ./usr/sbin/gitdisc-agent ./usr/lib/systemd/system/gitdisc-agent.service
          ./usr/lib/udev/rules.d/70-gitdisc-agent.rules; do
   check "agent package has $f" grep -qx "$f" "$out/agent.list"
 done
+# A unit's Documentation=file:// must name a file its own package installs.
+for pair in "controller:$src/packaging/gitdisc.service" "agent:$src/guest/gitdisc-agent.service"; do
+  list=$out/${pair%%:*}.list
+  for doc in $(sed -n 's|^Documentation=||p' "${pair#*:}" | tr ' ' '\n' | sed -n 's|^file://||p'); do
+    check "$(basename "${pair#*:}") Documentation $doc is in the ${pair%%:*} package" \
+      grep -qx ".$doc" "$list"
+  done
+done
 dpkg-deb -x "$agent" "$out/agent-root"
 check "the packaged agent is statically linked (no NEEDED entries)" \
   bash -c "! objdump -p '$out/agent-root/usr/sbin/gitdisc-agent' | grep -q NEEDED"

@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "providers/manageability.h"
 #include "tests/support/tcp_proxy.h"
 #include "tests/support/test_domain.h"
 
@@ -40,6 +41,18 @@ class LibvirtProviderTest : public ::testing::Test {
   }
 
   std::unique_ptr<LibvirtProvider> provider_;
+};
+
+// Deletes a test's pool volumes (image and marker) whatever the outcome.
+struct VolumeCleanup {
+  std::string digest;
+  ~VolumeCleanup() {
+    for (const char* suffix : {".iso", ".iso.ok"}) {
+      std::string cmd = "virsh -q -c qemu:///system vol-delete --pool gitdisc " + digest + suffix +
+                        " >/dev/null 2>&1";
+      (void)std::system(cmd.c_str());
+    }
+  }
 };
 
 std::string Image(const TestDomain& td, const std::string& name, char fill) {
@@ -343,16 +356,7 @@ TEST_F(LibvirtProviderTest, RemoteUploadsOnceIntoGitdiscPoolAndVolumeIsUsable) {
   auto local = td->WriteWorkFile("bundle.iso", content);
   ASSERT_TRUE(local.ok());
   // This run's volumes go away whatever the outcome.
-  struct VolumeCleanup {
-    std::string digest;
-    ~VolumeCleanup() {
-      for (const char* suffix : {".iso", ".iso.ok"}) {
-        std::string cmd = "virsh -q -c qemu:///system vol-delete --pool gitdisc " + digest +
-                          suffix + " >/dev/null 2>&1";
-        (void)std::system(cmd.c_str());
-      }
-    }
-  } cleanup{digest};
+  VolumeCleanup cleanup{digest};
 
   auto path = remote->PrepareImage(tcp, *local, digest);
   ASSERT_TRUE(path.ok()) << path.status().ToString();
@@ -381,6 +385,109 @@ TEST_F(LibvirtProviderTest, RemoteUploadsOnceIntoGitdiscPoolAndVolumeIsUsable) {
   EXPECT_THAT(*td->XmlDesc(), HasSubstr("<source file='" + *path + "'"));
   s = remote->EjectMedia(key, "hdc", *path, false);
   ASSERT_TRUE(s.ok()) << s.ToString();
+}
+
+// `gitdisc vm prepare` on a real definition: a domain without channel and
+// CD-ROM gets both in its persistent definition (libvirt adds the SATA
+// controller the drive needs), the running instance only after a restart.
+TEST_F(LibvirtProviderTest, PrepareVmAddsChannelAndCdromToThePersistentDefinition) {
+  auto td = MakeDomain(
+      {.name_hint = "prepare", .persistent = true, .cdrom_count = 0, .agent_channel = false});
+  ASSERT_TRUE(td);
+  auto vm = provider_->GetVm(td->key());
+  ASSERT_TRUE(vm.ok());
+  EXPECT_FALSE(AssessVm(*vm).manageable());
+
+  auto dry = provider_->PrepareVm(td->key(), {.cdrom_bus = "sata", .dry_run = true});
+  ASSERT_TRUE(dry.ok()) << dry.status().ToString();
+  ASSERT_EQ(dry->added.size(), 2u);
+  EXPECT_TRUE(dry->running);
+  EXPECT_TRUE(dry->restart_needed);
+  EXPECT_THAT(*td->XmlDesc(true), Not(HasSubstr(kAgentChannelName)));  // dry: unchanged
+
+  auto done = provider_->PrepareVm(td->key(), {.cdrom_bus = "sata"});
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_EQ(done->added, dry->added);
+  std::string def = *td->XmlDesc(true);
+  EXPECT_THAT(def, HasSubstr(kAgentChannelName));
+  EXPECT_THAT(def, HasSubstr("bus='sata'"));
+  EXPECT_THAT(def, HasSubstr("<controller type='sata'"));
+  EXPECT_THAT(*td->XmlDesc(), Not(HasSubstr(kAgentChannelName)));  // live: untouched
+  auto again = provider_->PrepareVm(td->key(), {.cdrom_bus = "sata"});
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->added.empty());  // idempotent
+  EXPECT_TRUE(again->restart_needed);
+
+  ASSERT_TRUE(td->Destroy().ok());
+  ASSERT_TRUE(td->Start().ok());
+  vm = provider_->GetVm(td->key());
+  ASSERT_TRUE(vm.ok());
+  EXPECT_TRUE(vm->has_agent_channel);
+  ASSERT_EQ(vm->cdroms.size(), 1u);
+  EXPECT_EQ(vm->cdroms[0].bus, "sata");
+  EXPECT_TRUE(AssessVm(*vm).manageable());
+  auto after = provider_->PrepareVm(td->key(), {});
+  ASSERT_TRUE(after.ok());
+  EXPECT_TRUE(after->added.empty());
+  EXPECT_FALSE(after->restart_needed);
+  // The drive takes a disc like any other.
+  std::string a = Image(*td, "a.iso", 'a');
+  Status s = provider_->InsertMedia(td->key(), vm->cdroms[0].target, a);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+
+  auto transient = MakeDomain({.name_hint = "transient", .agent_channel = false});
+  ASSERT_TRUE(transient);
+  EXPECT_EQ(provider_->PrepareVm(transient->key(), {}).status().code(), Status::Code::kConflict);
+  EXPECT_EQ(provider_->PrepareVm(td->key(), {.cdrom_bus = "virtio"}).status().code(),
+            Status::Code::kInvalid);
+}
+
+// Pool images over a remote connection: listed with their marker, refused
+// while in a drive, deleted with their marker otherwise.
+TEST_F(LibvirtProviderTest, PoolImagesAreListedAndDeletedUnlessInADrive) {
+  auto proxy = test_support::TcpToUnixProxy::Start();
+  ASSERT_TRUE(proxy.ok()) << proxy.status().ToString();
+  std::string tcp = (*proxy)->LibvirtUri();
+  auto opened = LibvirtProvider::Open({kUri, tcp});
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  auto& p = *opened;
+  auto td = MakeDomain({.name_hint = "poolgc"});
+  ASSERT_TRUE(td);
+  std::string digest = "01" + td->uuid().substr(0, 8) + td->uuid().substr(9, 4);
+  VolumeCleanup cleanup{digest};
+  auto local = td->WriteWorkFile("bundle.iso", std::string(70000, 'p'));
+  ASSERT_TRUE(local.ok());
+  auto path = p->PrepareImage(tcp, *local, digest);
+  ASSERT_TRUE(path.ok()) << path.status().ToString();
+
+  auto images = p->ListPoolImages(tcp);
+  ASSERT_TRUE(images.ok()) << images.status().ToString();
+  const PoolImage* mine = nullptr;
+  for (const PoolImage& img : *images) {
+    if (img.digest == digest) mine = &img;
+  }
+  ASSERT_NE(mine, nullptr);
+  EXPECT_EQ(mine->path, *path);
+  EXPECT_EQ(mine->bytes, 70000u);
+  EXPECT_TRUE(mine->complete);
+  EXPECT_TRUE(p->ListPoolImages(kUri)->empty());  // local: no pool
+
+  std::string key = tcp + "/" + td->uuid();
+  ASSERT_TRUE(p->InsertMedia(key, "hdc", *path).ok());
+  Status busy = p->DeletePoolImage(tcp, digest);
+  EXPECT_TRUE(IsDriveBusy(busy)) << busy.ToString();
+  ASSERT_TRUE(p->EjectMedia(key, "hdc", *path, false).ok());
+  Status del = p->DeletePoolImage(tcp, digest);
+  ASSERT_TRUE(del.ok()) << del.ToString();
+  auto left = p->ListPoolImages(tcp);
+  ASSERT_TRUE(left.ok());
+  for (const PoolImage& img : *left) EXPECT_NE(img.digest, digest);
+  EXPECT_EQ(std::system(("virsh -q -c qemu:///system vol-info --pool gitdisc " + digest +
+                         ".iso.ok >/dev/null 2>&1")
+                            .c_str()) == 0,
+            false);  // the marker went too
+  EXPECT_TRUE(p->DeletePoolImage(tcp, digest).ok());  // idempotent
+  EXPECT_EQ(p->DeletePoolImage(tcp, "NOT-HEX").code(), Status::Code::kInvalid);
 }
 
 TEST_F(LibvirtProviderTest, LocalImageInUnreachableDirectoryIsAPermissionError) {

@@ -15,12 +15,6 @@ std::vector<std::string> FakeDriveSystem::ListDiscDevices() {
   return out;
 }
 
-Status FakeDriveSystem::Mount(const std::string&, const std::string&) {
-  return Status::Io("not a block device");  // the agent extracts instead
-}
-
-Status FakeDriveSystem::Unmount(const std::string&) { return Status::Ok(); }
-
 Status FakeDriveSystem::UnlockDrive(const std::string&) { return Status::Ok(); }
 
 FakeFleet::FakeFleet(Options options)
@@ -28,6 +22,10 @@ FakeFleet::FakeFleet(Options options)
       provider_(std::make_unique<FakeProvider>(std::vector<std::string>{"qemu:///system"})) {
   provider_->SetAgentFactory([this](const std::string& key, std::unique_ptr<ByteStream> s) {
     std::lock_guard<std::mutex> l(mu_);
+    if (auto h = hostile_.find(key); h != hostile_.end()) {
+      hostiles_.push_back(std::make_unique<HostileAgent>(h->second, std::move(s)));
+      return;
+    }
     guest::Agent* agent = AgentFor(key);
     if (!agent) return;  // the stream closes: the controller sees an unreachable agent
     ByteStream* raw = s.get();
@@ -41,6 +39,7 @@ FakeFleet::~FakeFleet() {
     std::lock_guard<std::mutex> l(mu_);
     for (auto& s : streams_) s->Close();
   }
+  hostiles_.clear();  // their writes fail now that the controller closed its ends
   for (auto& t : threads_) t.join();
   agents_.clear();
   provider_.reset();
@@ -49,6 +48,15 @@ FakeFleet::~FakeFleet() {
 std::string FakeFleet::AddVm(const std::string& name,
                              const std::map<std::string, std::string>& labels) {
   return provider_->AddVm({.name = name, .labels = labels});
+}
+
+std::string FakeFleet::AddHostileVm(const std::string& name,
+                                    const std::map<std::string, std::string>& labels,
+                                    Hostility h) {
+  std::string key = provider_->AddVm({.name = name, .labels = labels});
+  std::lock_guard<std::mutex> l(mu_);
+  hostile_[key] = h;
+  return key;
 }
 
 guest::Agent* FakeFleet::AgentFor(const std::string& key) {

@@ -1,10 +1,13 @@
 #include "tests/support/fake_provider.h"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "providers/domain_xml.h"
+#include "providers/vm_preparation.h"
 
 namespace gitdisc {
 namespace {
@@ -42,7 +45,13 @@ std::string FakeProvider::AddVm(const VmSpec& spec) {
   info.state = spec.state;
   info.labels = spec.labels;
   info.has_agent_channel = spec.agent_channel;
-  for (int i = 0; i < spec.cdroms; ++i) info.cdroms.push_back({DriveName(i), "ide", "", false});
+  info.hot_add_buses = spec.hot_add_buses;
+  for (int i = 0; i < spec.cdroms; ++i) {
+    info.cdroms.push_back({DriveName(i), spec.cdrom_bus, "", false});
+  }
+  vm.defined = info;
+  vm.persistent = spec.persistent;
+  vm.machine = spec.machine;
   std::string key = info.key;
   std::lock_guard<std::mutex> l(mu_);
   vms_[key] = std::move(vm);
@@ -57,7 +66,18 @@ void FakeProvider::RemoveVm(const std::string& key) {
 void FakeProvider::SetPowerState(const std::string& key, VmInfo::PowerState state) {
   std::lock_guard<std::mutex> l(mu_);
   auto it = vms_.find(key);
-  if (it != vms_.end()) it->second.info.state = state;
+  if (it == vms_.end()) return;
+  VmInfo& info = it->second.info;
+  const VmInfo& defined = it->second.defined;
+  bool starts = (info.state != VmInfo::kRunning && info.state != VmInfo::kPaused) &&
+                (state == VmInfo::kRunning || state == VmInfo::kPaused);
+  if (starts) {  // boots its definition: what was added there appears
+    info.has_agent_channel = defined.has_agent_channel;
+    for (const DriveInfo& d : defined.cdroms) {
+      if (!info.FindDrive(d.target)) info.cdroms.push_back(d);
+    }
+  }
+  info.state = state;
 }
 
 void FakeProvider::SetDriveSource(const std::string& key, const std::string& drive,
@@ -204,6 +224,8 @@ Result<std::string> FakeProvider::PrepareImage(const std::string& host,
   if (!known) return Status::NotFound("host " + host + " is not connected");
   if (!IsRemoteUri(host)) return local_iso_path;
   uploaded_[host].insert(digest);
+  struct stat st;
+  pool_[host][digest] = ::stat(local_iso_path.c_str(), &st) == 0 ? uint64_t(st.st_size) : 0;
   return "/var/lib/libvirt/gitdisc/" + digest + ".iso";
 }
 
@@ -290,6 +312,93 @@ Status FakeProvider::Watch(EventCallback callback) {
   std::lock_guard<std::mutex> l(mu_);
   if (record_) calls_.push_back("Watch");
   watch_ = std::move(callback);
+  return Status::Ok();
+}
+
+namespace {
+
+// The definition as vm_preparation.h reads it.
+ParsedDomain AsParsed(const VmInfo& defined, const std::string& machine) {
+  ParsedDomain d;
+  d.name = defined.name;
+  d.uuid = defined.uuid;
+  d.machine = machine;
+  d.cdroms = defined.cdroms;
+  d.has_agent_channel = defined.has_agent_channel;
+  for (const DriveInfo& c : defined.cdroms) d.disk_targets.push_back(c.target);
+  return d;
+}
+
+// Applies one device element of DevicesToAdd to a definition.
+void AddDevice(const std::string& device, VmInfo* defined) {
+  auto parsed = ParseDomainXml("<domain><uuid>u</uuid><devices>" + device + "</devices></domain>");
+  if (!parsed.ok()) return;
+  defined->has_agent_channel |= parsed->has_agent_channel;
+  for (const DriveInfo& c : parsed->cdroms) defined->cdroms.push_back(c);
+}
+
+}  // namespace
+
+Result<PrepareVmResult> FakeProvider::PrepareVm(const std::string& key,
+                                                const PrepareVmOptions& options) {
+  std::lock_guard<std::mutex> l(mu_);
+  GITDISC_RETURN_IF_ERROR(RecordLocked(Op::kPrepareVm, key,
+                                       "PrepareVm " + key + " bus=" + options.cdrom_bus +
+                                           " dry_run=" + (options.dry_run ? "1" : "0")));
+  GITDISC_ASSIGN_OR_RETURN(Vm * vm, FindLocked(key));
+  if (!vm->persistent) {
+    return Status::Conflict("PrepareVm " + vm->info.name +
+                            ": a transient domain has no persistent definition to change");
+  }
+  PrepareVmResult out;
+  out.running = vm->info.state == VmInfo::kRunning || vm->info.state == VmInfo::kPaused;
+  GITDISC_ASSIGN_OR_RETURN(out.added,
+                           DevicesToAdd(AsParsed(vm->defined, vm->machine), options.cdrom_bus));
+  if (out.running) {
+    GITDISC_ASSIGN_OR_RETURN(auto live_lacks,
+                             DevicesToAdd(AsParsed(vm->info, vm->machine), options.cdrom_bus));
+    out.restart_needed = !live_lacks.empty();
+  }
+  if (options.dry_run) return out;
+  for (const std::string& device : out.added) AddDevice(device, &vm->defined);
+  if (!out.running) {
+    vm->info.has_agent_channel = vm->defined.has_agent_channel;
+    vm->info.cdroms = vm->defined.cdroms;
+  }
+  return out;
+}
+
+Result<std::vector<PoolImage>> FakeProvider::ListPoolImages(const std::string& host) {
+  std::lock_guard<std::mutex> l(mu_);
+  GITDISC_RETURN_IF_ERROR(RecordLocked(Op::kListPoolImages, "", "ListPoolImages " + host));
+  if (std::find(hosts_.begin(), hosts_.end(), host) == hosts_.end()) {
+    return Status::NotFound("host " + host + " is not connected");
+  }
+  std::vector<PoolImage> out;
+  for (const auto& [digest, bytes] : pool_[host]) {
+    out.push_back({digest, "/var/lib/libvirt/gitdisc/" + digest + ".iso", bytes, true});
+  }
+  return out;
+}
+
+Status FakeProvider::DeletePoolImage(const std::string& host, const std::string& digest) {
+  std::lock_guard<std::mutex> l(mu_);
+  GITDISC_RETURN_IF_ERROR(
+      RecordLocked(Op::kDeletePoolImage, "", "DeletePoolImage " + host + " " + digest));
+  if (std::find(hosts_.begin(), hosts_.end(), host) == hosts_.end()) {
+    return Status::NotFound("host " + host + " is not connected");
+  }
+  const std::string path = "/var/lib/libvirt/gitdisc/" + digest + ".iso";
+  for (const auto& [key, vm] : vms_) {
+    if (vm.info.host != host) continue;
+    for (const DriveInfo& d : vm.info.cdroms) {
+      if (d.source == path) {
+        return Status::Conflict(std::string(kDriveBusy) + ": " + vm.info.name + " has " + path +
+                                " in drive " + d.target);
+      }
+    }
+  }
+  pool_[host].erase(digest);
   return Status::Ok();
 }
 

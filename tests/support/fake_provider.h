@@ -13,6 +13,9 @@
 //   "EjectMedia <key> <drive> <expected> force=0|1"
 //   "OpenAgentChannel <key>"
 //   "Watch"
+//   "PrepareVm <key> bus=<bus> dry_run=0|1"
+//   "ListPoolImages <host>"
+//   "DeletePoolImage <host> <digest>"
 // Keys are "<host>/<uuid>"; a VM added without a uuid gets "uuid-<name>", so
 // keys read well in assertions: "fake:///a/uuid-web-1".
 //
@@ -20,6 +23,12 @@
 // other ("guest") end goes to the AgentFactory the test set, which typically
 // runs a fake agent on a thread. With no factory the guest end is kept open
 // and silent, like a VM whose agent is not running (reads time out).
+//
+// Definitions: each VM has a persistent definition beside its running view.
+// PrepareVm adds what vm_preparation.h decides to the definition; a VM that
+// is not running shows its definition, and one that starts (SetPowerState
+// from not running to running) takes the definition's channel and new
+// drives. VmSpec::persistent false makes a transient VM (PrepareVm refuses).
 //
 // Hosts whose URI has a transport (qemu+ssh://, +tls, +tcp) or a host name
 // count as remote: PrepareImage "uploads" once per (host, digest) and returns
@@ -52,6 +61,9 @@ class FakeProvider final : public Provider {
     kInsertMedia,
     kEjectMedia,
     kOpenAgentChannel,
+    kPrepareVm,
+    kListPoolImages,
+    kDeletePoolImage,
   };
   // Receives the guest end of a freshly opened agent channel.
   using AgentFactory =
@@ -65,8 +77,12 @@ class FakeProvider final : public Provider {
     std::string host = {};  // "" = the first host
     std::string uuid = {};  // "" = "uuid-<name>"
     VmInfo::PowerState state = VmInfo::kRunning;
-    int cdroms = 1;  // drives hdc, hdd, hde, … (bus ide), all empty
+    int cdroms = 1;  // drives hdc, hdd, hde, … (bus cdrom_bus), all empty
     bool agent_channel = true;
+    std::string cdrom_bus = "ide";
+    std::vector<std::string> hot_add_buses = {};
+    bool persistent = true;
+    std::string machine = "pc-i440fx-7.2";
   };
 
   explicit FakeProvider(std::vector<std::string> hosts = {"qemu:///system"});
@@ -120,6 +136,10 @@ class FakeProvider final : public Provider {
                     const std::string& expected_source, bool force) override;
   Result<std::unique_ptr<ByteStream>> OpenAgentChannel(const std::string& key) override;
   Status Watch(EventCallback callback) override;
+  Result<PrepareVmResult> PrepareVm(const std::string& key,
+                                    const PrepareVmOptions& options) override;
+  Result<std::vector<PoolImage>> ListPoolImages(const std::string& host) override;
+  Status DeletePoolImage(const std::string& host, const std::string& digest) override;
 
   // Whether a URI names a remote host (same rule as LibvirtProvider).
   static bool IsRemoteUri(const std::string& uri);
@@ -132,7 +152,10 @@ class FakeProvider final : public Provider {
     int times;
   };
   struct Vm {
-    VmInfo info;
+    VmInfo info;     // the running view (the definition while not running)
+    VmInfo defined;  // the persistent definition: channel and drives
+    bool persistent = true;
+    std::string machine;
     std::set<std::string> locked_trays;
   };
 
@@ -148,7 +171,8 @@ class FakeProvider final : public Provider {
   std::vector<Fault> faults_;
   std::vector<std::string> calls_;
   bool record_ = true;
-  std::map<std::string, std::set<std::string>> uploaded_;  // host → digests
+  std::map<std::string, std::set<std::string>> uploaded_;        // host → digests ever uploaded
+  std::map<std::string, std::map<std::string, uint64_t>> pool_;  // host → digest → bytes
   int forced_inserts_ = 0;
   int forced_ejects_ = 0;
   int open_channels_ = 0;

@@ -201,5 +201,67 @@ TEST(FakeProvider, HoldsTenThousandVms) {
   EXPECT_TRUE(p.calls().empty());
 }
 
+TEST(FakeProvider, PrepareVmChangesTheDefinitionAndARestartBringsItUp) {
+  FakeProvider p;
+  std::string k = p.AddVm({.name = "bare", .cdroms = 0, .agent_channel = false});
+  auto dry = p.PrepareVm(k, {.cdrom_bus = "", .dry_run = true});
+  ASSERT_TRUE(dry.ok()) << dry.status().ToString();
+  EXPECT_EQ(dry->added.size(), 2u);
+  EXPECT_TRUE(dry->running);
+  EXPECT_TRUE(dry->restart_needed);
+  auto done = p.PrepareVm(k, {});
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(done->added, dry->added);
+  // The running view is unchanged until the VM is started again.
+  EXPECT_FALSE(p.Peek(k)->has_agent_channel);
+  auto again = p.PrepareVm(k, {});
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->added.empty());  // idempotent
+  EXPECT_TRUE(again->restart_needed);
+  p.SetPowerState(k, VmInfo::kShutoff);
+  p.SetPowerState(k, VmInfo::kRunning);
+  VmInfo vm = *p.Peek(k);
+  EXPECT_TRUE(vm.has_agent_channel);
+  ASSERT_EQ(vm.cdroms.size(), 1u);
+  EXPECT_EQ(vm.cdroms[0], (DriveInfo{"hda", "ide", "", false}));
+  EXPECT_FALSE(p.PrepareVm(k, {})->restart_needed);
+  EXPECT_THAT(p.calls(), ElementsAre("PrepareVm " + k + " bus= dry_run=1",
+                                     "PrepareVm " + k + " bus= dry_run=0",
+                                     "PrepareVm " + k + " bus= dry_run=0",
+                                     "PrepareVm " + k + " bus= dry_run=0"));
+}
+
+TEST(FakeProvider, PrepareVmOfAShutOffVmShowsAtOnceAndTransientIsRefused) {
+  FakeProvider p;
+  std::string off = p.AddVm({.name = "off", .state = VmInfo::kShutoff, .agent_channel = false});
+  auto r = p.PrepareVm(off, {.cdrom_bus = "sata"});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->added.size(), 1u);  // the channel; hdc is an empty IDE drive already
+  EXPECT_FALSE(r->restart_needed);
+  EXPECT_TRUE(p.Peek(off)->has_agent_channel);
+  std::string t = p.AddVm({.name = "transient", .persistent = false});
+  EXPECT_EQ(p.PrepareVm(t, {}).status().code(), Status::Code::kConflict);
+}
+
+TEST(FakeProvider, PoolImagesAreListedAndDeletedUnlessInADrive) {
+  const std::string remote = "qemu+tcp://10.0.0.2/system";
+  FakeProvider p({"qemu:///system", remote});
+  std::string k = p.AddVm({.name = "r", .host = remote});
+  auto a = p.PrepareImage(remote, "/nonexistent/a.iso", "aa");
+  auto b = p.PrepareImage(remote, "/nonexistent/b.iso", "bb");
+  ASSERT_TRUE(a.ok() && b.ok());
+  auto images = p.ListPoolImages(remote);
+  ASSERT_TRUE(images.ok());
+  ASSERT_EQ(images->size(), 2u);
+  EXPECT_EQ((*images)[0], (PoolImage{"aa", *a, 0, true}));
+  ASSERT_TRUE(p.InsertMedia(k, "hdc", *a).ok());
+  EXPECT_TRUE(IsDriveBusy(p.DeletePoolImage(remote, "aa")));
+  EXPECT_TRUE(p.DeletePoolImage(remote, "bb").ok());
+  EXPECT_TRUE(p.DeletePoolImage(remote, "bb").ok());  // already gone
+  EXPECT_EQ(p.ListPoolImages(remote)->size(), 1u);
+  EXPECT_TRUE(p.ListPoolImages("qemu:///system")->empty());
+  EXPECT_EQ(p.ListPoolImages("qemu:///elsewhere").status().code(), Status::Code::kNotFound);
+}
+
 }  // namespace
 }  // namespace gitdisc

@@ -4,6 +4,7 @@
 #include <libvirt/virterror.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -45,6 +46,25 @@ Status CopyFile(const std::string& from, const std::string& to) {
   return Status::Ok();
 }
 
+// Runs argv[0] (searched in PATH) and waits: Ok when it exits 0.
+Status RunCommand(const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid < 0) return Status::FromErrno("fork", errno);
+  if (pid == 0) {
+    ::execvp(args[0], args.data());
+    ::_exit(127);
+  }
+  int st = 0;
+  while (::waitpid(pid, &st, 0) < 0) {
+    if (errno != EINTR) return Status::FromErrno("waitpid", errno);
+  }
+  if (WIFEXITED(st) && WEXITSTATUS(st) == 0) return Status::Ok();
+  return Status::Internal(argv[0] + " failed (wait status " + std::to_string(st) + ")");
+}
+
 }  // namespace
 
 struct TestDomain::Conn {
@@ -65,7 +85,7 @@ std::string UniqueTestDomainName(std::string_view hint) {
 
 std::string BuildTestDomainXml(const TestDomainOptions& o, const std::string& name,
                                const std::string& console_log, const std::string& kernel_path,
-                               const std::string& initrd_path) {
+                               const std::string& initrd_path, const std::string& disk_path) {
   std::ostringstream x;
   x << "<domain type='qemu'>\n"
     << "  <name>" << EscapeMarkup(name) << "</name>\n"
@@ -92,11 +112,28 @@ std::string BuildTestDomainXml(const TestDomainOptions& o, const std::string& na
     // every 60 s and probe (open/close) the CD-ROM trays again each time.
     x << "    <bios rebootTimeout='-1'/>\n";
   }
-  x << "  </os>\n"
-    << "  <on_poweroff>destroy</on_poweroff>\n"
+  x << "  </os>\n";
+  if (o.acpi) x << "  <features><acpi/></features>\n";
+  x << "  <on_poweroff>destroy</on_poweroff>\n"
     << "  <on_reboot>restart</on_reboot>\n"
     << "  <on_crash>destroy</on_crash>\n"
     << "  <devices>\n";
+  if (!disk_path.empty()) {
+    x << "    <disk type='file' device='disk'>\n"
+      << "      <driver name='qemu' type='qcow2'/>\n"
+      << "      <source file='" << EscapeMarkup(disk_path) << "'/>\n"
+      // The image under the overlay is shared and stays its owner's: libvirt
+      // would chown it to the QEMU user and, for a backing file, not back.
+      << "      <backingStore type='file'>\n"
+      << "        <format type='" << EscapeMarkup(o.disk_backing_format) << "'/>\n"
+      << "        <source file='" << EscapeMarkup(o.disk_backing) << "'>\n"
+      << "          <seclabel model='dac' relabel='no'/>\n"
+      << "        </source>\n"
+      << "        <backingStore/>\n"
+      << "      </backingStore>\n"
+      << "      <target dev='vda' bus='virtio'/>\n"
+      << "    </disk>\n";
+  }
   static const char* kTargets[] = {"hdc", "hdd"};
   int drives = o.cdrom_count < 0 ? 0 : (o.cdrom_count > 2 ? 2 : o.cdrom_count);
   for (int i = 0; i < drives; ++i) {
@@ -156,11 +193,26 @@ Result<std::unique_ptr<TestDomain>> TestDomain::Create(const TestDomainOptions& 
     }
   }
 
+  std::string disk;
+  TestDomainOptions resolved = o;
+  if (!o.disk_backing.empty()) {
+    disk = JoinPath(td->work_dir_, "disk.qcow2");
+    char* abs = ::realpath(o.disk_backing.c_str(), nullptr);
+    if (!abs) return Status::FromErrno("realpath " + o.disk_backing, errno);
+    resolved.disk_backing = abs;
+    free(abs);
+    GITDISC_RETURN_IF_ERROR(RunCommand({"qemu-img", "create", "-q", "-f", "qcow2", "-F",
+                                        o.disk_backing_format, "-b", resolved.disk_backing,
+                                        disk}));
+    ::chmod(disk.c_str(), 0644);
+  }
+
   auto conn = std::make_unique<Conn>();
   conn->conn.reset(virConnectOpen(o.uri.c_str()));
   if (!conn->conn) return LastError("virConnectOpen " + o.uri);
 
-  std::string xml = BuildTestDomainXml(o, td->name_, td->console_log_, kernel, initrd);
+  std::string xml =
+      BuildTestDomainXml(resolved, td->name_, td->console_log_, kernel, initrd, disk);
   if (o.persistent) {
     conn->dom.reset(virDomainDefineXML(conn->conn.get(), xml.c_str()));
     if (!conn->dom) return LastError("virDomainDefineXML " + td->name_);

@@ -3,7 +3,8 @@
 //
 // What it builds (DESIGN.md §9): domain type 'qemu' (TCG, no KVM here), 192 MiB,
 // 1 vCPU, machine 'pc', no network device, no graphics, one or two EMPTY IDE
-// CD-ROM drives (hdc, hdd), optionally the agent channel
+// CD-ROM drives (hdc, hdd), optionally a root disk (a qcow2 overlay of a
+// given image, e.g. the Debian systemd guest's) and ACPI, optionally the agent channel
 // `org.gitdisc.agent.0` (unix-backed virtio-serial; libvirt picks the socket),
 // gitdisc labels in <metadata> (urn:gitdisc:labels:1), and a serial console
 // written to a file the test can read. With a kernel+initrd the guest boots
@@ -18,10 +19,10 @@
 // creating process is gone.
 //
 // Files: each domain gets a private work directory under /tmp (mode 0755,
-// traversable by the QEMU user libvirt-qemu) holding the console log and
+// traversable by the QEMU user libvirt-qemu) holding the console log,
 // copies of the kernel and initrd (so the QEMU user can always read them,
-// whatever the permissions of the caller's build tree). It is removed with
-// the domain.
+// whatever the permissions of the caller's build tree) and the disk overlay
+// (the image it is backed by is only read). It is removed with the domain.
 //
 // Thread-safety: a TestDomain is used by one thread at a time. The library
 // (gitdisc_test_support) links libvirt; it is for tests only.
@@ -64,8 +65,19 @@ struct TestDomainOptions {
   // Direct kernel boot when both are set; copied into the work directory.
   std::string kernel = {};
   std::string initrd = {};
-  // Appended to "console=ttyS0".
+  // Appended to "console=ttyS0 no_timer_check panic=1".
   std::string cmdline_extra = {};
+  // A disk image to boot from (tests/guest/build-debian-guest.sh's
+  // rootfs.img; pass its cmdline file's root= and the rest as cmdline_extra):
+  // the domain gets its own qcow2 overlay of it (qemu-img) as virtio vda, so
+  // the image stays pristine; libvirt is told not to relabel (chown) it.
+  // "" = no disk. Must be readable by the QEMU user as it is.
+  std::string disk_backing = {};
+  std::string disk_backing_format = "raw";
+  // ACPI on, so that virDomainReboot/virDomainShutdown reach the guest as a
+  // power-button press (systemd-logind acts on it); without it a systemd
+  // guest cannot be rebooted gracefully.
+  bool acpi = false;
 };
 
 class TestDomain {
@@ -116,10 +128,12 @@ class TestDomain {
 };
 
 // The domain XML TestDomain::Create would define (exposed for tests of it and
-// for callers who want to tweak it). `paths` are already placed in work_dir.
+// for callers who want to tweak it). `paths` are already placed in work_dir;
+// disk_path is the overlay ("" = no disk).
 std::string BuildTestDomainXml(const TestDomainOptions& options, const std::string& name,
                                const std::string& console_log, const std::string& kernel_path,
-                               const std::string& initrd_path);
+                               const std::string& initrd_path,
+                               const std::string& disk_path = "");
 
 // A fresh unique name: gitdisc-test-<pid>-<counter>-<random>[-hint].
 std::string UniqueTestDomainName(std::string_view hint);
