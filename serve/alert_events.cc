@@ -7,12 +7,13 @@
 namespace gitdisc::serve {
 namespace {
 
-constexpr std::array<std::string_view, 21> kEvents = {
-    "AgentUnavailable", "ApplyFailed",  "ApplySucceeded", "Conflict",            "Converged",
-    "Drifted",          "DriveBusy",    "Error",          "EventsUnavailable",   "Failed",
-    "FirstInsert",      "Halted",       "PassFailed",     "PinsUnreadable",      "Progressing",
-    "Ready",            "SignatureUnverified", "SourceChanged", "SpecInvalid",   "StepFailed",
-    "Suspended",
+constexpr std::array<std::string_view, 24> kEvents = {
+    "AgentCutOff",      "AgentMisbehaving", "AgentUnavailable", "ApplyFailed",
+    "ApplySucceeded",   "Conflict",         "Converged",        "Drifted",
+    "DriveBusy",        "Error",            "EventsUnavailable", "Failed",
+    "FirstInsert",      "Halted",           "NotManageable",    "PassFailed",
+    "PinsUnreadable",   "Progressing",      "Ready",            "SignatureUnverified",
+    "SourceChanged",    "SpecInvalid",      "StepFailed",       "Suspended",
 };
 
 }  // namespace

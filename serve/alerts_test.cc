@@ -88,6 +88,10 @@ TEST(Alerts, KnownNamesIncludeTheIssueExamples) {
   for (const char* n : {"ApplyFailed", "Halted", "Drifted", "SignatureUnverified", "Converged"}) {
     EXPECT_TRUE(IsAlertEvent(n)) << n;
   }
+  // What a hostile or unmanageable guest makes the controller report.
+  for (const char* n : {"AgentMisbehaving", "AgentCutOff", "NotManageable"}) {
+    EXPECT_TRUE(IsAlertEvent(n)) << n;
+  }
   EXPECT_FALSE(IsAlertEvent("applyfailed"));
   EXPECT_THAT(AlertEventList(), HasSubstr("ApplyFailed, ApplySucceeded"));
 }

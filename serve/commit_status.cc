@@ -13,9 +13,14 @@ constexpr size_t kMaxRemembered = 512;
 
 std::string Short(const std::string& sha) { return sha.substr(0, 7); }
 
+// Conditions nothing more will happen in without a person: the rollout has
+// failed once only these remain. NotManageable is one (the controller does
+// not wait for such a VM, docs/reconcile.md); AgentMisbehaving is not (the
+// guest is tried again after its backoff).
 bool Terminal(VmCondition c) {
   return c == VmCondition::kFailed || c == VmCondition::kHalted || c == VmCondition::kConflict ||
-         c == VmCondition::kDriveBusy || c == VmCondition::kError;
+         c == VmCondition::kDriveBusy || c == VmCondition::kError ||
+         c == VmCondition::kNotManageable;
 }
 
 // The rollout of the revision the fleet acts on.

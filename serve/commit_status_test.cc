@@ -54,6 +54,14 @@ TEST(CommitStatus, FailedVmsMakeAFailureOnceNothingMoves) {
       Fleet({VmCondition::kReady, VmCondition::kFailed, VmCondition::kHalted}));
   EXPECT_EQ(stuck[0].state, CommitState::kFailure);
   EXPECT_EQ(stuck[0].description, "1/3 VMs ready, 1 Failed, 1 Halted");
+  // A VM the controller cannot manage is not waited for: a failure, not
+  // pending for ever; a misbehaving agent may still come back.
+  auto unmanageable = FleetCommitStatuses(Fleet({VmCondition::kReady, VmCondition::kNotManageable}));
+  EXPECT_EQ(unmanageable[0].state, CommitState::kFailure);
+  EXPECT_EQ(unmanageable[0].description, "1/2 VMs ready, 1 NotManageable");
+  auto misbehaving =
+      FleetCommitStatuses(Fleet({VmCondition::kReady, VmCondition::kAgentMisbehaving}));
+  EXPECT_EQ(misbehaving[0].state, CommitState::kPending);
 }
 
 TEST(CommitStatus, AnUnverifiedRevisionGetsAnErrorNeverASuccess) {
