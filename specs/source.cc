@@ -34,6 +34,13 @@ std::vector<Diagnostic> ErrorsOf(const Snapshot& snap) {
 
 }  // namespace
 
+Diagnostic SignatureDiagnostic(const SignatureVerdict& verdict) {
+  Diagnostic d;
+  d.pos.file = "commit " + verdict.commit.substr(0, 7);
+  d.message = "signature: " + verdict.Reason();
+  return d;
+}
+
 struct Snapshot::Parts {
   std::string revision;
   std::string spec_path;
@@ -121,10 +128,34 @@ Result<std::unique_ptr<Source>> Source::Open(const GitLibrary& lib, SourceOption
   go.state_dir = options.state_dir;
   go.fetch_timeout = options.fetch_timeout;
   go.fetch = options.fetch_on_open;
+  go.pull_requests = options.pull_requests;
   go.credentials = options.credentials;
+  std::unique_ptr<SignaturePolicy> signatures;
+  if (options.verify.enabled()) {
+    // Anchors per followed branch of a repository, beside the mirrors.
+    std::string anchors =
+        options.state_dir.empty()
+            ? std::string()
+            : JoinPath(options.state_dir,
+                       "verified/" + MirrorName(options.repo + "\n" + options.branch));
+    GITDISC_ASSIGN_OR_RETURN(signatures, SignaturePolicy::Open(options.verify, anchors));
+  }
   GITDISC_ASSIGN_OR_RETURN(std::unique_ptr<GitRepository> repo,
                            GitRepository::Open(lib, options.repo, go));
-  return std::unique_ptr<Source>(new Source(std::move(options), std::move(repo)));
+  auto source = std::unique_ptr<Source>(new Source(std::move(options), std::move(repo)));
+  source->signatures_ = std::move(signatures);
+  return source;
+}
+
+Result<SignatureVerdict> Source::Verify(std::string_view rev) {
+  GITDISC_ASSIGN_OR_RETURN(std::string sha, Resolve(rev));
+  if (signatures_ == nullptr) {
+    SignatureVerdict v;
+    v.commit = sha;
+    v.detail = "not checked (verification is off)";
+    return v;
+  }
+  return signatures_->VerifyRevision(*repo_, sha);
 }
 
 Status Source::Fetch() { return repo_->Fetch(); }
@@ -187,20 +218,36 @@ Result<SourceState> Source::State() {
       st.walkback_exhausted = true;
       break;
     }
-    const std::vector<Diagnostic>* known = validity_.Find(sha);
-    if (known == nullptr) {
+    std::optional<SignatureVerdict> refused;
+    if (signatures_ != nullptr) {
+      // Before the specs: the YAML of an unverified commit is never parsed.
+      GITDISC_ASSIGN_OR_RETURN(SignatureVerdict v, signatures_->VerifyRevision(*repo_, sha));
+      if (!v.verified()) refused = std::move(v);
+    }
+    const std::vector<Diagnostic>* known = refused ? nullptr : validity_.Find(sha);
+    if (!refused && known == nullptr) {
       GITDISC_ASSIGN_OR_RETURN(auto snap, Load(sha));
       (void)snap;
       known = validity_.Find(sha);
       if (known == nullptr) return Status::Internal("validity of " + sha + " not recorded");
     }
-    if (known->empty()) {
+    if (!refused && known->empty()) {
       st.newest_valid = sha;
       break;
     }
     GITDISC_ASSIGN_OR_RETURN(CommitInfo info, repo_->Commit(sha));
-    st.invalid.push_back(InvalidRevision{sha, info.summary, *known});
+    InvalidRevision inv{sha, info.summary, {}, std::nullopt};
+    if (refused) {
+      inv.diagnostics.push_back(SignatureDiagnostic(*refused));
+      inv.signature = std::move(refused);
+    } else {
+      inv.diagnostics = *known;
+    }
+    st.invalid.push_back(std::move(inv));
     sha = info.parents.empty() ? std::string() : info.parents.front();
+  }
+  if (signatures_ != nullptr && !st.newest_valid.empty()) {
+    signatures_->RecordVerified(st.newest_valid);
   }
   return st;
 }
