@@ -51,6 +51,7 @@ Result<UnpackedTree> UnpackedArtifacts::Get(const PayloadSource& source, bool ve
     const auto* hit = known_.Find(sha);
     if (hit != nullptr && (!verify || verified_.Contains(sha))) return UnpackedTree{folder, *hit};
   }
+  std::lock_guard<std::mutex> slow(extract_mu_);
   auto files = Load(sha);
   if (files.ok() && verify && !CheckTree(folder, *files).ok()) {
     files = Status::Corrupt("the kept tree changed");
@@ -61,7 +62,7 @@ Result<UnpackedTree> UnpackedArtifacts::Get(const PayloadSource& source, bool ve
     files = Extract(source, sha);
     if (!files.ok()) return files.status();
   }
-  std::lock_guard<std::mutex> l(mu_);
+  std::lock_guard<std::mutex> memo(mu_);
   known_.Put(sha, *files);
   if (verify) verified_.Put(sha, true);
   return UnpackedTree{folder, std::move(files).value()};

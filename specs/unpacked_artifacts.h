@@ -29,9 +29,11 @@
 // needs the archive, so planning (plan, diff, reconcile) fetches and extracts
 // it once per sha256 — afterwards files.json answers without the network.
 //
-// Thread-safe: one mutex guards the in-process memo; two processes or threads
-// extracting the same archive at once each build their own temp folder, the
-// first rename wins and the other is dropped.
+// Thread-safe: one mutex guards the in-process memo, another serialises the
+// slow path (read, verify, extract) within the process, so no thread removes
+// a tree another one is reading; two processes extracting the same archive at
+// once each build their own temp folder, the first rename wins and the other
+// is dropped.
 #ifndef GITDISC_SPECS_UNPACKED_ARTIFACTS_H_
 #define GITDISC_SPECS_UNPACKED_ARTIFACTS_H_
 
@@ -79,7 +81,8 @@ class UnpackedArtifacts {
   const std::string dir_;  // STATE/artifacts
   const UnpackLimits unpack_limits_;
   const PayloadLimits payload_limits_;
-  std::mutex mu_;
+  std::mutex mu_;          // known_, verified_
+  std::mutex extract_mu_;  // the slow path of Get
   // sha256 → listing, and the sha256s re-hashed in this process. Bounded:
   // any commit may name another archive.
   LruMap<std::string, std::vector<PayloadFile>> known_{64};
