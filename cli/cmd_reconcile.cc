@@ -25,7 +25,7 @@ Command ReconcileCommand() {
         sub->add_option("--timeout", *timeout,
                         "give up after this long (90s, 5m, 1h30m; default 30m)");
         sub->add_flag("--retry-failed", *retry,
-                      "retry failed payloads (with backoff) until the timeout");
+                      "retry failed payloads with backoff until the timeout (without it, a failure from an earlier run is retried once and a failure in this run is final)");
         sub->add_option("--cache-max", *cache_max,
                         "bound of the image cache: least recently used images no VM has\n"
                         "inserted are evicted beyond it (10GiB, 512MiB, …; default 10GiB)");

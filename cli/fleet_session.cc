@@ -1,5 +1,7 @@
 #include "cli/fleet_session.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <iomanip>
@@ -7,6 +9,7 @@
 
 #include "base/file_util.h"
 #include "providers/provider_factory.h"
+#include "serve/run_daemon.h"
 
 namespace gitdisc::cli {
 
@@ -41,7 +44,11 @@ Result<std::unique_ptr<FleetSession>> OpenFleetSession(const GlobalOptions& glob
   GITDISC_ASSIGN_OR_RETURN(auto provider, OpenProvider(ConnectUris(global)));
   s->provider = std::move(provider);
   if (!with_source) return s;
-  GITDISC_RETURN_IF_ERROR(MakeDirs(state, 0755));
+  // As root (the usual case with qemu:///system), the state folder is kept
+  // as private as the daemon's (docs/security.md); another user's folder is
+  // left as it was made, since only root may hand it to QEMU's group.
+  GITDISC_RETURN_IF_ERROR(::geteuid() == 0 ? serve::MakeStateDirPrivate(state)
+                                           : MakeDirs(state, 0755));
   s->git = std::make_unique<specs::GitLibrary>();
   specs::SourceOptions so;
   so.repo = global.repo.empty() ? "." : global.repo;

@@ -58,7 +58,7 @@ Controller::Controller(Provider* provider, specs::Source* source, iso::IsoCache*
       queue_(clock),
       revisions_(source, clock, &status_),
       guard_(clock, {options_.agent_backoff_base, options_.agent_backoff_max}, &status_),
-      state_(clock, {options_.retry_failed, options_.overdue_margin}, &status_, &queue_),
+      state_(clock, {options_.overdue_margin}, &status_, &queue_),
       reconciler_({provider, cache, clock, &revisions_, &state_, &guard_, &status_},
                   ReconcilerOptions(options_, ObserveWith(roots_, options_.agent), [this] { Wake(); })),
       observers_(options_.observers, kMaxQueuedObservations),

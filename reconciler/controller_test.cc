@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -639,6 +640,67 @@ TEST_F(ControllerTest, TheDaemonRetriesAFailedApplyAfterItsBackoff) {
   EXPECT_EQ(failed, 1);
   EXPECT_EQ(succeeded, 1);
   ExpectAllDrivesEmpty();
+}
+
+// `reconcile` without --retry-failed: a failure of its own run is final (it
+// ends instead of waiting out its deadline), a failure from an earlier run
+// is retried once by the next run.
+TEST_F(ControllerTest, AReconcileRetriesAnEarlierFailureOnceAndReportsItsOwn) {
+  std::string tries = dir_ + "/pg-tries";
+  Write(repo_ + "/payloads/pg/install.sh",
+        "#!/bin/sh\necho try >> " + tries + "\n[ $(wc -l < " + tries +
+            ") -ge 3 ] || exit 1\necho \"pg v1\" >> " + log_ + "\n",
+        0755);
+  std::string db = ReadFile(repo_ + "/db.yaml").value();
+  db.replace(db.find("maxFailures: 0"), 14, "maxFailures: 1");
+  Write(repo_ + "/db.yaml", db);
+  Commit("pg fails twice");
+  auto count_tries = [&] {
+    auto text = ReadFile(tries);
+    return text.ok() ? std::count(text->begin(), text->end(), '\n') : 0;
+  };
+  for (int run = 1; run <= 2; ++run) {
+    OpenController();
+    auto pass = Converge();
+    ASSERT_TRUE(pass.ok()) << pass.status().ToString();
+    EXPECT_TRUE(pass->stuck) << "run " << run << " reports the failure instead of waiting";
+    EXPECT_FALSE(pass->converged);
+    EXPECT_EQ(count_tries(), run) << "one try per run";
+    auto vm = FindVm(controller_->Status(), db1_);
+    ASSERT_TRUE(vm.has_value());
+    EXPECT_EQ(vm->condition, VmCondition::kFailed);
+  }
+  OpenController();
+  auto third = Converge();
+  ASSERT_TRUE(third.ok()) << third.status().ToString();
+  EXPECT_TRUE(third->converged) << Describe(controller_->Status());
+  EXPECT_EQ(count_tries(), 3);
+  EXPECT_EQ(LogLines("pg v1"), 1);
+}
+
+// `reconcile --retry-failed` waits for the retry after the backoff instead
+// of calling a VM in backoff stuck (a guest whose agent died mid-apply).
+TEST_F(ControllerTest, AReconcileWithRetryFailedWaitsForTheRetry) {
+  std::string tries = dir_ + "/pg-tries";
+  Write(repo_ + "/payloads/pg/install.sh",
+        "#!/bin/sh\necho try >> " + tries + "\n[ $(wc -l < " + tries +
+            ") -ge 2 ] || exit 1\necho \"pg v1\" >> " + log_ + "\n",
+        0755);
+  std::string db = ReadFile(repo_ + "/db.yaml").value();
+  db.replace(db.find("maxFailures: 0"), 14, "maxFailures: 1");
+  Write(repo_ + "/db.yaml", db);
+  Commit("pg fails once");
+  tweak_ = [](ControllerOptions& o) {
+    o.retry_failed = true;
+    o.backoff_base = std::chrono::seconds(1);
+    o.backoff_max = std::chrono::seconds(2);
+  };
+  OpenController();
+  auto pass = Converge();
+  ASSERT_TRUE(pass.ok()) << pass.status().ToString();
+  EXPECT_TRUE(pass->converged) << Describe(controller_->Status());
+  EXPECT_EQ(ReadFile(tries).value(), "try\ntry\n");
+  EXPECT_EQ(LogLines("pg v1"), 1);
 }
 
 // Workers that need the same bundle at once build it once: the others wait

@@ -74,6 +74,7 @@ Plan FleetState::PlanLocked(const View& view) {
     }
     auto r = retry_after_.find(key);
     o.retry_backoff = r != retry_after_.end() && now < r->second;
+    o.retry_scheduled = o.retry_backoff && r->second != Clock::TimePoint::max();
     auto ex = acting_.find(key);
     if (ex != acting_.end()) {
       // A worker is carrying out this VM's steps: count it as applying (its
@@ -87,7 +88,10 @@ Plan FleetState::PlanLocked(const View& view) {
     }
     observed.push_back(std::move(o));
   }
-  return MakePlan(view.desired->state, observed, {options_.retry_failed});
+  // Failures from before this process are retried either way (once, when
+  // retry_failed is off: a failure of this run is then final, see
+  // KeyReconciler::RecordOutcome).
+  return MakePlan(view.desired->state, observed, {/*retry_failed=*/true});
 }
 
 std::set<std::string> FleetState::QueueActionableLocked(const Plan& plan,

@@ -49,7 +49,6 @@ std::chrono::seconds ApplyTimeout(const DesiredBuild& d, const std::string& key,
 class FleetState {
  public:
   struct Options {
-    bool retry_failed = false;
     std::chrono::seconds overdue_margin{120};
   };
   FleetState(const Clock* clock, Options options, StatusWriter* status, WorkQueue* queue);

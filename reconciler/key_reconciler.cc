@@ -120,8 +120,12 @@ std::optional<std::chrono::milliseconds> KeyReconciler::RecordOutcome(
     return std::nullopt;
   }
   auto delay = Backoff(vp.key, p_.state->AddFailure(vp.key));
+  if (!options_.retry_failed) {
+    // Failed until a new revision or the next run: this run tried once.
+    p_.state->SetRetryAfter(vp.key, Clock::TimePoint::max());
+    return std::nullopt;
+  }
   p_.state->SetRetryAfter(vp.key, p_.clock->Now() + delay);
-  if (!options_.retry_failed) return std::nullopt;  // Failed until a new revision
   return delay;
 }
 

@@ -333,6 +333,10 @@ Plan MakePlan(const DesiredState& desired, const std::vector<ObservedVm>& observ
         gate_msg = "the last apply of ";
         for (const std::string& n : f.failed) gate_msg += n + " ";
         gate_msg += "failed";
+        if (options.retry_failed && o.retry_scheduled) {
+          p.retry_scheduled = true;
+          gate_msg += "; retried after its backoff";
+        }
       }
       if (gate == VmCondition::kHalted && failed_here) {
         gate = VmCondition::kFailed;

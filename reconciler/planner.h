@@ -123,6 +123,9 @@ struct ObservedVm {
   // Supplied by the controller (clock-dependent facts, decided outside):
   bool disc_overdue = false;   // our disc has been in longer than the bundle's timeout
   bool retry_backoff = false;  // a failed VM is inside its retry backoff
+  // The backoff ends by itself (the daemon, `reconcile --retry-failed`); false
+  // when a failure of this run is final (`reconcile` without the flag).
+  bool retry_scheduled = false;
   bool operator==(const ObservedVm&) const = default;
 };
 
@@ -157,6 +160,9 @@ struct VmPlan {
   std::string op_id;                      // for apply / follow
   bool counts_in_flight = false;
   bool counts_failed = false;
+  // Failed, and retried by itself once its backoff is over: the run that
+  // waits for convergence keeps waiting for it (up to its deadline).
+  bool retry_scheduled = false;
   bool operator==(const VmPlan&) const = default;
 };
 

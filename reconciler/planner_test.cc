@@ -394,10 +394,20 @@ TEST(Planner, FailureWithinMaxFailuresRetriesWithANewOperationId) {
   EXPECT_NE(again.op_id, p.op_id) << "the agent would answer a known op id with its old failure";
   EXPECT_EQ(again.op_id, OperationId(p.key, p.bundle_digest, {"motd"}, p.op_id));
   EXPECT_EQ(P(plan, "web-2").kind, PlanKind::kInstall);
-  // In backoff, or when the caller does not retry, the VM stays Failed.
+  // In backoff, or when the caller does not retry, the VM stays Failed; only
+  // a backoff that ends by itself is a retry the caller may wait for.
   w.Get("web-1").retry_backoff = true;
-  EXPECT_EQ(P(w.Run(), "web-1").condition, VmCondition::kFailed);
+  VmPlan final_failure = P(w.Run(), "web-1");
+  EXPECT_EQ(final_failure.condition, VmCondition::kFailed);
+  EXPECT_FALSE(final_failure.retry_scheduled);
+  w.Get("web-1").retry_scheduled = true;
+  VmPlan in_backoff = P(w.Run(), "web-1");
+  EXPECT_EQ(in_backoff.condition, VmCondition::kFailed);
+  EXPECT_TRUE(in_backoff.retry_scheduled);
+  EXPECT_EQ(in_backoff.kind, final_failure.kind) << "nothing to do during the backoff";
+  EXPECT_FALSE(P(w.Run({.retry_failed = false}), "web-1").retry_scheduled);
   w.Get("web-1").retry_backoff = false;
+  w.Get("web-1").retry_scheduled = false;
   EXPECT_EQ(P(w.Run({.retry_failed = false}), "web-1").condition, VmCondition::kFailed);
 }
 

@@ -52,7 +52,7 @@ void JudgePass(PassResult& pass) {
     // A VM that is shut off or paused waits for an operator, like a Failed
     // one: reconcile reports it instead of waiting for --timeout.
     bool powered_off = v.condition == VmCondition::kPending && v.reason == "NotRunning";
-    if (!Terminal(v.condition) && !powered_off) any_moving = true;
+    if ((!Terminal(v.condition) && !powered_off) || v.retry_scheduled) any_moving = true;
   }
   pass.converged = pass.plan.InSync();
   pass.stuck = !pass.converged && !any_actionable && !any_moving;

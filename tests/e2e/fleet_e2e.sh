@@ -55,6 +55,8 @@ check "diff plans an install (or a rollout wait) for each selected VM" \
   test "$(grep -cE "^[+!] $prefix-" "$work/diff1.log")" -eq 3
 check "reconcile converges (exit 0)" \
   run_gitdisc 0 reconcile1.log reconcile "${common[@]}" --timeout 15m
+check "the state folder is private to root and QEMU's group (mode $(stat -c %a "$state"))" \
+  test $((8#$(stat -c %a "$state") & 8#7)) -eq 0
 for vm in "$prefix-web-1" "$prefix-web-2"; do
   for p in example-ca motd web-sysctl nginx-config; do
     check "$vm: $p applied once" test "$(console_count "$vm" "gitdisc-payload $p v1 installed")" -eq 1
