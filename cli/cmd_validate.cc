@@ -114,11 +114,16 @@ std::string Where(const std::string& file, int line, int column) {
 
 nlohmann::json SourceJson(const specs::PayloadSource& source) {
   if (const auto* p = std::get_if<specs::PathSource>(&source)) return {{"path", p->path}};
+  // "unpack" only when set, so outputs without it read as before.
   if (const auto* f = std::get_if<specs::FileSource>(&source)) {
-    return {{"file", {{"path", f->path}, {"sha256", f->sha256}}}};
+    nlohmann::json j = {{"path", f->path}, {"sha256", f->sha256}};
+    if (f->unpack) j["unpack"] = true;
+    return {{"file", j}};
   }
   const auto& u = std::get<specs::UrlSource>(source);
-  return {{"url", {{"url", u.url}, {"sha256", u.sha256}}}};
+  nlohmann::json j = {{"url", u.url}, {"sha256", u.sha256}};
+  if (u.unpack) j["unpack"] = true;
+  return {{"url", j}};
 }
 
 nlohmann::json ToJson(const specs::RepoTree& tree, const specs::SpecLoad& load) {

@@ -49,6 +49,7 @@ struct Snapshot::Parts {
   std::vector<Diagnostic> diagnostics;
   std::shared_ptr<PayloadContentCache> cache;
   std::shared_ptr<ArtifactStore> artifacts;
+  std::shared_ptr<UnpackedArtifacts> unpacked;
 };
 
 Snapshot::Snapshot(Parts parts)
@@ -58,7 +59,8 @@ Snapshot::Snapshot(Parts parts)
       load_(std::move(parts.load)),
       diagnostics_(std::move(parts.diagnostics)),
       cache_(std::move(parts.cache)),
-      artifacts_(std::move(parts.artifacts)) {}
+      artifacts_(std::move(parts.artifacts)),
+      unpacked_(std::move(parts.unpacked)) {}
 
 int64_t Snapshot::commit_time() const { return tree_->CommitTime(); }
 
@@ -72,6 +74,11 @@ std::string Snapshot::PayloadFolder(const Payload& payload) const {
 Result<std::vector<PayloadFile>> Snapshot::Files(const Payload& payload) const {
   if (std::holds_alternative<PathSource>(payload.source)) {
     return cache_->List(*tree_, PayloadFolder(payload));
+  }
+  if (IsUnpacked(payload.source)) {
+    auto tree = unpacked_->Get(payload.source);
+    if (!tree.ok()) return tree.status().Annotate("payload '" + payload.name + "'");
+    return std::move(tree->files);
   }
   return std::vector<PayloadFile>{ArtifactPayloadFile(payload.source)};
 }
@@ -91,6 +98,11 @@ Result<PayloadContent> Snapshot::Content(const Payload& payload) const {
   if (std::holds_alternative<PathSource>(payload.source)) {
     GITDISC_ASSIGN_OR_RETURN(c.files, Files(payload));
     c.tree_folder = PayloadFolder(payload);
+  } else if (IsUnpacked(payload.source)) {
+    auto tree = unpacked_->Get(payload.source, /*verify=*/true);
+    if (!tree.ok()) return tree.status().Annotate("payload '" + payload.name + "'");
+    c.files = std::move(tree->files);
+    c.local_folder = std::move(tree->folder);
   } else {
     auto local = artifacts_->Get(payload.source);
     if (!local.ok()) return local.status().Annotate("payload '" + payload.name + "'");
@@ -105,11 +117,14 @@ Result<PayloadContent> Snapshot::Content(const Payload& payload) const {
 Result<std::string> Snapshot::ReadFile(const PayloadContent& content,
                                        const PayloadFile& file) const {
   if (file.is_symlink()) return file.symlink_target;
-  if (!content.local_path.empty()) {
-    auto data = gitdisc::ReadFile(content.local_path, file.size);
+  if (!content.local_path.empty() || !content.local_folder.empty()) {
+    const std::string path = content.local_path.empty()
+                                 ? JoinPath(content.local_folder, file.path)
+                                 : content.local_path;
+    auto data = gitdisc::ReadFile(path, file.size);
     if (!data.ok()) return data.status();
     if (Sha256Hex(*data) != file.sha256) {
-      return Status::Corrupt(content.local_path + " changed since it was verified");
+      return Status::Corrupt(path + " changed since it was verified");
     }
     return data;
   }
@@ -121,7 +136,10 @@ Source::Source(SourceOptions options, std::unique_ptr<GitRepository> repo)
       repo_(std::move(repo)),
       cache_(std::make_shared<PayloadContentCache>(options_.state_dir, options_.payload_limits)),
       artifacts_(std::make_shared<ArtifactStore>(options_.state_dir, options_.artifact_limits,
-                                                 options_.artifact_policy)) {}
+                                                 options_.artifact_policy)),
+      unpacked_(std::make_shared<UnpackedArtifacts>(artifacts_, options_.state_dir,
+                                                    options_.unpack_limits,
+                                                    options_.payload_limits)) {}
 
 Result<std::unique_ptr<Source>> Source::Open(const GitLibrary& lib, SourceOptions options) {
   GitOpenOptions go;
@@ -179,6 +197,7 @@ Result<std::shared_ptr<const Snapshot>> Source::Load(std::string_view rev) {
   parts.tree = std::shared_ptr<const GitTree>(std::move(tree));
   parts.cache = cache_;
   parts.artifacts = artifacts_;
+  parts.unpacked = unpacked_;
   GITDISC_ASSIGN_OR_RETURN(parts.load,
                            LoadSpecs(*parts.tree, options_.spec_path, options_.load_options));
   parts.diagnostics = parts.load.diagnostics;

@@ -16,7 +16,8 @@
 //
 // Caches: Snapshots are memoised per commit (the 8 most recently used),
 // validity per commit (256), payload folder listings per Git tree id (memory,
-// bounded, + STATE/digests), url: artifacts in STATE/artifacts.
+// bounded, + STATE/digests), url: artifacts in STATE/artifacts, and the
+// extracted trees of unpack: true artifacts beside them.
 //
 // A Source is used by one thread at a time (the controller loop or a CLI
 // command). Snapshots are immutable, shared, and safe to use from any thread
@@ -45,6 +46,7 @@
 #include "specs/signature_verdict.h"
 #include "specs/spec_loader.h"
 #include "specs/spec_types.h"
+#include "specs/unpacked_artifacts.h"
 
 namespace gitdisc::specs {
 
@@ -61,6 +63,7 @@ struct SourceOptions {
   std::chrono::milliseconds walkback_budget{30'000};
   PayloadLimits payload_limits;
   ArtifactLimits artifact_limits;
+  UnpackLimits unpack_limits;  // archives of unpack: true artifacts
   ArtifactPolicy artifact_policy;  // file: roots, http: (none / https only by default)
   GitCredentials credentials;  // usually GitCredentials::FromEnvironment()
   LoadOptions load_options;
@@ -90,7 +93,10 @@ class Snapshot {
   // kUnavailable / kNotFound when it cannot be fetched.
   Result<PayloadContent> Content(const Payload& payload) const;
   // The identity digest alone. For file:/url: it is computed from the pinned
-  // digest, without touching the artifact (no download).
+  // digest, without touching the artifact (no download) — except with
+  // unpack, whose identity is the extracted tree: the archive is fetched and
+  // extracted once per sha256 (specs/unpacked_artifacts.h), then its kept
+  // listing answers.
   Result<std::string> Digest(const Payload& payload) const;
   // The content digest alone (same rule for file:/url:).
   Result<std::string> ContentDigestOf(const Payload& payload) const;
@@ -112,6 +118,7 @@ class Snapshot {
   std::vector<Diagnostic> diagnostics_;
   std::shared_ptr<PayloadContentCache> cache_;
   std::shared_ptr<ArtifactStore> artifacts_;
+  std::shared_ptr<UnpackedArtifacts> unpacked_;
 };
 
 // A commit newer than the newest valid revision that failed validation or
@@ -185,6 +192,7 @@ class Source {
   std::unique_ptr<GitRepository> repo_;
   std::shared_ptr<PayloadContentCache> cache_;
   std::shared_ptr<ArtifactStore> artifacts_;
+  std::shared_ptr<UnpackedArtifacts> unpacked_;
   // Keyed by commits anyone may ask for (diff --rev, /api/v1/plan?rev=):
   // bounded, least recently used out first.
   LruMap<std::string, std::shared_ptr<const Snapshot>> snapshots_{8};
