@@ -23,7 +23,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config git ca-certificates \
       libyaml-cpp-dev libgit2-dev libvirt-dev libisofs-dev libcdio-dev libiso9660-dev \
       libcpp-httplib-dev libssl-dev nlohmann-json3-dev libcli11-dev libxml2-dev prometheus-cpp-dev libarchive-dev \
-      libcurl4-openssl-dev \
+      libcurl4-openssl-dev libgpgme-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -36,11 +36,13 @@ FROM debian:bookworm-slim
 ARG DEBIAN_FRONTEND=noninteractive
 # Runtime libraries only (the shared objects of the -dev packages above), git
 # for remote fetch helpers, ca-certificates for https remotes, openssh-client
-# for qemu+ssh:// connections and ssh Git remotes, curl for the HEALTHCHECK.
+# for qemu+ssh:// connections, ssh Git remotes and SSH commit signatures
+# (ssh-keygen -Y verify), gpg behind gpgme for OpenPGP commit signatures,
+# curl for the HEALTHCHECK.
 RUN apt-get update && apt-get install -y --no-install-recommends \
       libyaml-cpp0.7 libgit2-1.5 libvirt0 libisofs6 libcdio19 libiso9660-11 \
-      libcpp-httplib0.11 libssl3 libxml2 libprometheus-cpp-core1.0 libarchive13 libcurl4 \
-      ca-certificates openssh-client curl \
+      libcpp-httplib0.11 libssl3 libxml2 libprometheus-cpp-core1.0 libarchive13 libcurl4 libgpgme11 \
+      ca-certificates openssh-client gpg curl \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system gitdisc \
     && useradd --system --gid gitdisc --home-dir /var/lib/gitdisc --no-create-home \

@@ -1,5 +1,7 @@
 #include "base/url_text.h"
 
+#include <cctype>
+
 namespace gitdisc {
 
 std::string_view UrlUserinfo(std::string_view url) {
@@ -22,6 +24,21 @@ std::string RedactUrl(std::string_view url) {
   size_t host_start = scheme + 3 + userinfo.size();
   if (host_start < url.size() && url[host_start] == '@') ++host_start;
   return std::string(url.substr(0, scheme + 3)) + std::string(url.substr(host_start));
+}
+
+std::string PercentEncode(std::string_view text, bool keep_slash) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || (keep_slash && c == '/')) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
 }
 
 }  // namespace gitdisc

@@ -6,6 +6,10 @@
 //
 // UrlUserinfo: the userinfo of a scheme://userinfo@host/… URL ("" if none),
 // for refusing credentials in URLs before anything uses them.
+//
+// PercentEncode: RFC 3986 percent-encoding of everything but the unreserved
+// characters (and '/' when keep_slash), for a value placed in a URL path or
+// query (a GitLab project "group/name", a vSphere datastore path).
 // Pure; thread-safe.
 #ifndef GITDISC_BASE_URL_TEXT_H_
 #define GITDISC_BASE_URL_TEXT_H_
@@ -17,6 +21,7 @@ namespace gitdisc {
 
 std::string RedactUrl(std::string_view url);
 std::string_view UrlUserinfo(std::string_view url);
+std::string PercentEncode(std::string_view text, bool keep_slash = false);
 
 }  // namespace gitdisc
 

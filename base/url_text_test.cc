@@ -15,6 +15,13 @@ TEST(RedactUrl, DropsUserinfoQueryAndFragment) {
   EXPECT_EQ(RedactUrl("git@h:org/r.git"), "git@h:org/r.git");
 }
 
+TEST(PercentEncode, KeepsOnlyUnreservedCharacters) {
+  EXPECT_EQ(PercentEncode("group/sub group/fleet"), "group%2Fsub%20group%2Ffleet");
+  EXPECT_EQ(PercentEncode("a-b.c_d~e9"), "a-b.c_d~e9");
+  EXPECT_EQ(PercentEncode("[ds] vm/a b.iso", /*keep_slash=*/true), "%5Bds%5D%20vm/a%20b.iso");
+  EXPECT_EQ(PercentEncode("\xff&="), "%FF%26%3D");
+}
+
 TEST(UrlUserinfo, FindsWhatPrecedesTheHost) {
   EXPECT_EQ(UrlUserinfo("https://TOKEN@h/r"), "TOKEN");
   EXPECT_EQ(UrlUserinfo("https://u:p@h/r"), "u:p");

@@ -42,6 +42,17 @@ void AddGlobalOptions(CLI::App* app, GlobalOptions* g) {
                   "state folder (default /var/lib/gitdisc, or $XDG_STATE_HOME/gitdisc)")
       ->group(group);
   app->add_flag("-v,--verbose", g->verbose, "say more")->group(group);
+  app->add_option("--allowed-signers", g->allowed_signers,
+                  "only commits signed by these SSH keys (git's allowed_signers format) count")
+      ->group(group);
+  app->add_option("--gpg-keyring", g->gpg_keyring,
+                  "only commits signed by these OpenPGP keys (gpg --export) count")
+      ->group(group);
+  app->add_option("--verify-mode", g->verify_mode,
+                  "with --allowed-signers/--gpg-keyring: the commit to apply must be signed\n"
+                  "(tip, default), or every commit since the last verified one (all)")
+      ->check(CLI::IsMember({"tip", "all"}))
+      ->group(group);
   app->add_option("--artifact-root", g->artifact_roots,
                   "folder file: artifacts may come from (repeatable; none: file: artifacts are "
                   "refused)")

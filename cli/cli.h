@@ -32,6 +32,14 @@ struct GlobalOptions {
   std::string output = "text";  // "text" for people, "json" for programs
   std::string state_dir;  // empty: DefaultStateDir()
   bool verbose = false;
+  // Signed commits only (docs/git-source.md "Signed commits"): trusted SSH
+  // keys (git's allowed_signers format) and/or OpenPGP keys, and which
+  // commits must verify ("tip" or "all").
+  std::string allowed_signers;
+  std::string gpg_keyring;
+  std::string verify_mode = "tip";
+  // Not a flag: `serve` sets it from source.pullRequests.
+  bool pull_requests = false;
   // --artifact-root DIR (repeatable): where file: artifacts may come from
   // (none: refused); --allow-http-artifacts: url: artifacts over http://.
   std::vector<std::string> artifact_roots;

@@ -13,6 +13,7 @@
 
 #include "cli/commands.h"
 #include "cli/fleet_session.h"
+#include "cli/source_options.h"
 #include "specs/git_library.h"
 #include "specs/revision_diff.h"
 #include "specs/source.h"
@@ -37,19 +38,12 @@ void PrintDiagnostics(const specs::Snapshot& snap, const char* side, Io* io) {
 
 int RunRevisionDiff(const GlobalOptions& g, const DiffOptions& d, Io* io) {
   specs::GitLibrary lib;
-  auto creds = specs::GitCredentials::FromEnvironment();
-  if (!creds.ok()) {
-    io->err << "gitdisc diff: " << creds.status().message() << "\n";
+  auto so = SourceOptionsFrom(g);
+  if (!so.ok()) {
+    io->err << "gitdisc diff: " << so.status().message() << "\n";
     return kExitError;
   }
-  specs::SourceOptions so;
-  so.repo = g.repo;
-  so.branch = g.branch;
-  so.spec_path = g.path;
-  so.state_dir = g.StateDir();
-  so.artifact_policy = {g.artifact_roots, g.allow_http_artifacts};
-  so.credentials = std::move(creds).value();
-  auto source = specs::Source::Open(lib, so);
+  auto source = specs::Source::Open(lib, *so);
   if (!source.ok()) {
     io->err << "gitdisc diff: " << source.status().message() << "\n";
     return kExitError;
@@ -61,6 +55,19 @@ int RunRevisionDiff(const GlobalOptions& g, const DiffOptions& d, Io* io) {
   }
   if (auto note = src.DirtyTreeNote()) io->err << "gitdisc diff: " << *note << "\n";
 
+  // Like invalid specs, an unverified revision on either side is an error,
+  // found before its specs are read.
+  bool unverified = false;
+  for (const auto& [rev, side] : {std::pair{d.base, "--base"},
+                                  std::pair{g.rev, g.rev.empty() ? "the branch tip" : "--rev"}}) {
+    auto verdict = src.Verify(rev);
+    if (verdict.ok() && !verdict->verified()) {
+      io->err << "gitdisc diff: " << side << " is not verified:\n"
+              << specs::SignatureDiagnostic(*verdict).ToString() << "\n";
+      unverified = true;
+    }
+  }
+  if (unverified) return kExitError;
   auto base = src.Load(d.base);
   if (!base.ok()) {
     io->err << "gitdisc diff: --base: " << base.status().message() << "\n";

@@ -48,6 +48,10 @@ Result<std::unique_ptr<serve::ServedController>> OpenController(
   o.state_dir = config.state_dir;
   o.artifact_roots = config.artifacts.file_roots;
   o.allow_http_artifacts = config.artifacts.allow_http;
+  o.allowed_signers = config.source.verify.allowed_signers_file;
+  o.gpg_keyring = config.source.verify.gpg_keyring_file;
+  o.verify_mode = specs::VerifyModeName(config.source.verify.mode);
+  o.pull_requests = config.source.pull_requests;
   GITDISC_ASSIGN_OR_RETURN(auto session, OpenFleetSession(o, /*with_source=*/true, options,
                                                            config.cache.max_bytes));
   return std::unique_ptr<serve::ServedController>(

@@ -11,12 +11,14 @@
 // spec path inside the repository being --path.
 #include <CLI/CLI.hpp>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
 #include <variant>
 
 #include "cli/commands.h"
+#include "cli/source_options.h"
 #include "specs/duration.h"
 #include "specs/folder_tree.h"
 #include "specs/git_library.h"
@@ -27,31 +29,30 @@
 namespace gitdisc::cli {
 namespace {
 
-// The tree validate reads: the committed specs of --repo at --rev (default:
-// the tip of --branch, else HEAD / the remote's HEAD), read from Git's object
+// What validate reads: the committed specs of --repo at --rev (default: the
+// tip of --branch, else HEAD / the remote's HEAD), read from Git's object
 // database through specs::GitTree — uncommitted edits are never read; a dirty
 // spec path is noted in one line on stderr. A plain folder that is not a Git
 // repository (specs not committed anywhere yet) is read as it is on disk,
-// unless --rev or --branch asks for a revision (docs/git-source.md).
-Result<std::unique_ptr<specs::RepoTree>> OpenTree(const specs::GitLibrary& lib,
-                                                  const GlobalOptions& global,
-                                                  const std::string& spec_path, Io* io) {
-  const std::string repo = global.repo.empty() ? std::string(".") : global.repo;
-  auto creds = specs::GitCredentials::FromEnvironment();
-  if (!creds.ok()) return creds.status();
-  specs::SourceOptions so;
-  so.repo = repo;
-  so.branch = global.branch;
+// unless --rev, --branch or a verification flag asks for a revision
+// (docs/git-source.md). With verification on, the revision's signature
+// verdict comes first; a refused revision's tree is not opened.
+struct Revision {
+  std::unique_ptr<specs::RepoTree> tree;        // null when refused
+  std::optional<specs::SignatureVerdict> signature;  // set when verification is on
+};
+
+Result<Revision> OpenRevision(const specs::GitLibrary& lib, const GlobalOptions& global,
+                              const std::string& spec_path, Io* io) {
+  GITDISC_ASSIGN_OR_RETURN(specs::SourceOptions so, SourceOptionsFrom(global));
   so.spec_path = spec_path;
-  so.state_dir = global.StateDir();
-  so.artifact_policy = {global.artifact_roots, global.allow_http_artifacts};
-  so.credentials = std::move(creds).value();
   auto source = specs::Source::Open(lib, so);
   if (!source.ok()) {
-    bool plain_folder = source.status().IsNotFound() && !specs::IsRemoteLocation(repo) &&
-                        specs::OpenFolderTree(repo).ok();
-    if (plain_folder && global.rev.empty() && global.branch.empty()) {
-      return specs::OpenFolderTree(repo);
+    bool plain_folder = source.status().IsNotFound() && !specs::IsRemoteLocation(so.repo) &&
+                        specs::OpenFolderTree(so.repo).ok();
+    if (plain_folder && global.rev.empty() && global.branch.empty() && !so.verify.enabled()) {
+      GITDISC_ASSIGN_OR_RETURN(auto folder, specs::OpenFolderTree(so.repo));
+      return Revision{std::move(folder), std::nullopt};
     }
     return source.status();
   }
@@ -61,11 +62,46 @@ Result<std::unique_ptr<specs::RepoTree>> OpenTree(const specs::GitLibrary& lib,
             << src.repository().fetch_status().message() << "\n";
   }
   if (auto note = src.DirtyTreeNote()) io->err << "gitdisc validate: " << *note << "\n";
-  auto sha = src.Resolve(global.rev);
-  if (!sha.ok()) return sha.status();
-  auto tree = src.repository().TreeAt(*sha);
-  if (!tree.ok()) return tree.status();
-  return std::unique_ptr<specs::RepoTree>(std::move(tree).value());
+  GITDISC_ASSIGN_OR_RETURN(std::string sha, src.Resolve(global.rev));
+  Revision out;
+  if (src.verifying()) {
+    GITDISC_ASSIGN_OR_RETURN(out.signature, src.Verify(sha));
+    if (!out.signature->verified()) return out;
+  }
+  GITDISC_ASSIGN_OR_RETURN(auto tree, src.repository().TreeAt(sha));
+  out.tree = std::move(tree);
+  return out;
+}
+
+nlohmann::json SignatureJson(const specs::SignatureVerdict& v) {
+  return {{"verified", v.verified()}, {"commit", v.commit},   {"format", v.format},
+          {"signer", v.signer},       {"key", v.key},         {"problem", v.verified() ? "" :
+                                                                  specs::SignatureProblemName(v.problem)},
+          {"reason", v.Reason()}};
+}
+
+// A revision refused for its signature: exit 1, saying "signature" and why.
+int ReportRefused(const GlobalOptions& global, const specs::SignatureVerdict& v, Io* io) {
+  specs::Diagnostic d = specs::SignatureDiagnostic(v);
+  if (global.json()) {
+    nlohmann::json out = {{"schemaVersion", 1},
+                          {"valid", false},
+                          {"revision", v.commit},
+                          {"signature", SignatureJson(v)},
+                          {"errors", 1},
+                          {"diagnostics",
+                           {{{"file", d.pos.file},
+                             {"line", 0},
+                             {"column", 0},
+                             {"severity", "error"},
+                             {"message", d.message}}}}};
+    io->out << out.dump(2) << "\n";
+    return kExitFailed;
+  }
+  io->err << d.ToString() << "\n";
+  io->err << "1 error: the signature of commit " << v.commit.substr(0, 7)
+          << " is not verified; its specs were not read\n";
+  return kExitFailed;
 }
 
 std::string Plural(int n, const char* one, const char* many) {
@@ -78,11 +114,16 @@ std::string Where(const std::string& file, int line, int column) {
 
 nlohmann::json SourceJson(const specs::PayloadSource& source) {
   if (const auto* p = std::get_if<specs::PathSource>(&source)) return {{"path", p->path}};
+  // "unpack" only when set, so outputs without it read as before.
   if (const auto* f = std::get_if<specs::FileSource>(&source)) {
-    return {{"file", {{"path", f->path}, {"sha256", f->sha256}}}};
+    nlohmann::json j = {{"path", f->path}, {"sha256", f->sha256}};
+    if (f->unpack) j["unpack"] = true;
+    return {{"file", j}};
   }
   const auto& u = std::get<specs::UrlSource>(source);
-  return {{"url", {{"url", u.url}, {"sha256", u.sha256}}}};
+  nlohmann::json j = {{"url", u.url}, {"sha256", u.sha256}};
+  if (u.unpack) j["unpack"] = true;
+  return {{"url", j}};
 }
 
 nlohmann::json ToJson(const specs::RepoTree& tree, const specs::SpecLoad& load) {
@@ -159,11 +200,16 @@ int RunValidate(const GlobalOptions& global, Io* io) {
     return kExitError;
   }
   specs::GitLibrary git_library;  // outlives every tree read below
-  auto tree = OpenTree(git_library, global, *spec_path, io);
-  if (!tree.ok()) {
-    io->err << "gitdisc validate: cannot read the repository: " << tree.status().message() << "\n";
+  auto revision = OpenRevision(git_library, global, *spec_path, io);
+  if (!revision.ok()) {
+    io->err << "gitdisc validate: cannot read the repository: " << revision.status().message()
+            << "\n";
     return kExitError;
   }
+  if (revision->signature && !revision->signature->verified()) {
+    return ReportRefused(global, *revision->signature, io);
+  }
+  const std::unique_ptr<specs::RepoTree>* tree = &revision->tree;
   auto loaded = specs::LoadSpecs(**tree, *spec_path);
   if (!loaded.ok()) {
     io->err << "gitdisc validate: cannot read the specs in " << (*tree)->Describe() << ": "
@@ -173,8 +219,15 @@ int RunValidate(const GlobalOptions& global, Io* io) {
   const specs::SpecLoad& load = *loaded;
 
   if (global.json()) {
-    io->out << ToJson(**tree, load).dump(2) << "\n";
+    nlohmann::json out = ToJson(**tree, load);
+    if (revision->signature) out["signature"] = SignatureJson(*revision->signature);
+    io->out << out.dump(2) << "\n";
     return load.ok() ? kExitOk : kExitFailed;
+  }
+  if (revision->signature && global.verbose) {
+    const specs::SignatureVerdict& v = *revision->signature;
+    io->out << "signature: " << v.format << " signature of commit " << v.commit.substr(0, 7)
+            << " by " << (v.signer.empty() ? "?" : v.signer) << " (" << v.key << ") verified\n";
   }
 
   for (const specs::Diagnostic& d : load.diagnostics) io->err << d.ToString() << "\n";

@@ -151,6 +151,31 @@ TEST(CmdValidate, JsonOutput) {
   EXPECT_EQ(v["sets"][0]["payloads"][0]["timeout"], "2m");
 }
 
+// The docs/specs.md example: a .tgz with run ./install.sh is wrong without
+// unpack (the disc holds only the archive) and accepted with it.
+TEST(CmdValidate, RunProgramOfAnArchiveNeedsUnpack) {
+  const std::string set =
+      "apiVersion: gitdisc/v1\nkind: PayloadSet\nmetadata: {name: a}\nspec:\n"
+      "  selector: {names: [\"*\"]}\n  payloads:\n"
+      "    - name: agent-plugin\n      version: \"1.4\"\n"
+      "      url: {url: \"https://artifacts.example/plugin-1.4.tgz\", sha256: \"" +
+      std::string(64, '0') + "\"}\n      run: [\"./install.sh\"]\n";
+  specs::TestFolder dir;
+  dir.Write("a.yaml", set);
+  Outcome r = Validate({"--repo", dir.path()});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err,
+            "a.yaml:9:12: error: payload 'agent-plugin': run program './install.sh' is not in "
+            "the payload: without unpack the payload holds only the artifact, 'plugin-1.4.tgz' "
+            "(add unpack: true for an archive)\n"
+            "1 error in 1 file\n");
+  dir.Write("a.yaml", set + "      unpack: true\n");
+  r = Validate({"--repo", dir.path(), "-o", "json"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["sets"][0]["payloads"][0]["source"]["url"]["unpack"], true);
+}
+
 TEST(CmdValidate, CouldNotRunExitsTwo) {
   specs::TestFolder dir;
   Outcome missing = Validate({"--repo", dir.Abs("nope")});

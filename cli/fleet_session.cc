@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "base/file_util.h"
+#include "cli/source_options.h"
 #include "providers/provider_factory.h"
 #include "serve/run_daemon.h"
 
@@ -50,13 +51,7 @@ Result<std::unique_ptr<FleetSession>> OpenFleetSession(const GlobalOptions& glob
   GITDISC_RETURN_IF_ERROR(::geteuid() == 0 ? serve::MakeStateDirPrivate(state)
                                            : MakeDirs(state, 0755));
   s->git = std::make_unique<specs::GitLibrary>();
-  specs::SourceOptions so;
-  so.repo = global.repo.empty() ? "." : global.repo;
-  so.branch = global.branch;
-  so.spec_path = global.path;
-  so.state_dir = state;
-  so.artifact_policy = {global.artifact_roots, global.allow_http_artifacts};
-  GITDISC_ASSIGN_OR_RETURN(so.credentials, specs::GitCredentials::FromEnvironment());
+  GITDISC_ASSIGN_OR_RETURN(specs::SourceOptions so, SourceOptionsFrom(global));
   GITDISC_ASSIGN_OR_RETURN(s->source, specs::Source::Open(*s->git, so));
   iso::IsoCacheOptions co;
   co.dir = JoinPath(state, "isos");

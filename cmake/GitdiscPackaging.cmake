@@ -60,7 +60,9 @@ set(CPACK_DEBIAN_CONTROLLER_PACKAGE_DEPENDS "adduser, git")
 # Recommends, not Depends: a controller that reaches only remote hosts
 # (qemu+ssh://, vsphere://) needs no local libvirt daemon. apt installs
 # recommends by default, and then postinst adds gitdisc to its libvirt group.
-set(CPACK_DEBIAN_CONTROLLER_PACKAGE_RECOMMENDS "libvirt-daemon-system")
+# ssh-keygen and gpg check signed commits (source.verify); without them
+# verification refuses every commit.
+set(CPACK_DEBIAN_CONTROLLER_PACKAGE_RECOMMENDS "libvirt-daemon-system, openssh-client, gpg")
 set(CPACK_DEBIAN_CONTROLLER_PACKAGE_CONTROL_EXTRA
     ${PROJECT_SOURCE_DIR}/packaging/deb/controller/postinst
     ${PROJECT_SOURCE_DIR}/packaging/deb/controller/conffiles)

@@ -4,22 +4,12 @@
 #include <stdlib.h>
 
 #include "base/file_util.h"
+#include "tests/support/temp_dir.h"
 
 namespace gitdisc::guest {
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/gitdisc-ledger-XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { (void)RemoveAll(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using ::gitdisc::testing::TempDir;
 
 PayloadResult Ran(const std::string& op, const std::string& name, char digest, Outcome o) {
   PayloadResult r;
@@ -47,7 +37,7 @@ OpRecord Op(const std::string& id, std::vector<PayloadResult> results) {
 }
 
 TEST(Ledger, PersistsOpsAndRecordsAcrossReopen) {
-  TempDir dir;
+  TempDir dir("ledger");
   {
     auto l = Ledger::Open(dir.path());
     ASSERT_TRUE(l.ok()) << l.status().ToString();
@@ -69,7 +59,7 @@ TEST(Ledger, PersistsOpsAndRecordsAcrossReopen) {
 }
 
 TEST(Ledger, LatestRunOfTheSameContentReplacesTheRecord) {
-  TempDir dir;
+  TempDir dir("ledger");
   auto l = Ledger::Open(dir.path());
   ASSERT_TRUE(l.ok());
   ASSERT_TRUE((*l)->SaveOp(Op("op-1", {Ran("op-1", "motd", 'a', Outcome::kFailed)})).ok());
@@ -84,7 +74,7 @@ TEST(Ledger, LatestRunOfTheSameContentReplacesTheRecord) {
 }
 
 TEST(Ledger, CrashBetweenWriteAndRenameLeavesOldContentAndStaleTempIsIgnored) {
-  TempDir dir;
+  TempDir dir("ledger");
   {
     auto l = Ledger::Open(dir.path());
     ASSERT_TRUE(l.ok());
@@ -110,7 +100,7 @@ TEST(Ledger, CrashBetweenWriteAndRenameLeavesOldContentAndStaleTempIsIgnored) {
 }
 
 TEST(Ledger, InterruptedOpIsFinishedAsFailedOnOpen) {
-  TempDir dir;
+  TempDir dir("ledger");
   {
     auto l = Ledger::Open(dir.path());
     ASSERT_TRUE(l.ok());
@@ -142,7 +132,7 @@ TEST(Ledger, InterruptedOpIsFinishedAsFailedOnOpen) {
 }
 
 TEST(Ledger, CorruptLedgerIsMovedAsideNotFatal) {
-  TempDir dir;
+  TempDir dir("ledger");
   ASSERT_TRUE(WriteFileAtomic(JoinPath(dir.path(), "ledger.json"), "{not json").ok());
   auto l = Ledger::Open(dir.path());
   ASSERT_TRUE(l.ok()) << l.status().ToString();
@@ -151,7 +141,7 @@ TEST(Ledger, CorruptLedgerIsMovedAsideNotFatal) {
 }
 
 TEST(Ledger, KeepsOnlyTheNewestOps) {
-  TempDir dir;
+  TempDir dir("ledger");
   auto l = Ledger::Open(dir.path());
   ASSERT_TRUE(l.ok());
   for (size_t i = 0; i < kMaxLedgerOps + 3; ++i) {
@@ -170,7 +160,7 @@ TEST(Ledger, Rfc3339) {
 }
 
 TEST(Ledger, InstalledDigestIsTheLatestSuccessfulRun) {
-  TempDir dir;
+  TempDir dir("ledger");
   auto l = Ledger::Open(dir.path());
   ASSERT_TRUE(l.ok());
   ASSERT_TRUE((*l)->SaveOp(Op("op-1", {Ran("op-1", "app", 'a', Outcome::kOk)})).ok());

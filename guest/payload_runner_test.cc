@@ -9,24 +9,14 @@
 #include <fstream>
 
 #include "base/file_util.h"
+#include "tests/support/temp_dir.h"
 
 namespace gitdisc::guest {
 namespace {
 
+using ::gitdisc::testing::TempDir;
+
 using std::chrono::milliseconds;
-
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/gitdisc-runner-XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { (void)RemoveAll(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 RunSpec Sh(const std::string& script, const std::string& cwd = "/tmp") {
   RunSpec s;
@@ -53,7 +43,7 @@ void WaitDead(pid_t pid) {
 }
 
 TEST(PayloadRunner, APayloadDoesNotOutliveItsAgent) {
-  TempDir dir;
+  TempDir dir("runner");
   std::string late = dir.path() + "/late";
   pid_t agent = ::fork();
   ASSERT_GE(agent, 0);
@@ -70,7 +60,7 @@ TEST(PayloadRunner, APayloadDoesNotOutliveItsAgent) {
 }
 
 TEST(PayloadRunner, CapturesStdoutAndStderrAndExitCode) {
-  TempDir dir;
+  TempDir dir("runner");
   auto r = RunPayloadProcess(Sh("echo out; echo err >&2; pwd; exit 3", dir.path()));
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->kind, RunOutcome::Kind::kExited);
@@ -100,7 +90,7 @@ TEST(PayloadRunner, KeepsOnlyTheTailOfLongOutput) {
 }
 
 TEST(PayloadRunner, TimeoutKillsTheWholeProcessGroup) {
-  TempDir dir;
+  TempDir dir("runner");
   std::string pidfile = dir.path() + "/child.pid";
   RunSpec s = Sh("sleep 1000 & echo $! > " + pidfile + "; echo started; sleep 1000");
   s.timeout = milliseconds(500);
@@ -126,7 +116,7 @@ TEST(PayloadRunner, TermIgnoringPayloadIsKilledAfterTheGrace) {
 }
 
 TEST(PayloadRunner, LeftoverChildDoesNotHoldTheRunAndIsKilled) {
-  TempDir dir;
+  TempDir dir("runner");
   std::string pidfile = dir.path() + "/child.pid";
   // The main process exits at once; its background child keeps the pipe open.
   auto r = RunPayloadProcess(Sh("sleep 1000 & echo $! > " + pidfile + "; echo bye"));
@@ -159,7 +149,7 @@ TEST(PayloadRunner, MissingProgramIsAStartFailure) {
 // ETXTBSY meanwhile. Here another process holds the fd for 100 ms; the
 // runner waits it out instead of failing the payload.
 TEST(PayloadRunner, AScriptStillOpenForWritingElsewhereRunsOnceItIsClosed) {
-  TempDir dir;
+  TempDir dir("runner");
   std::string script = dir.path() + "/install.sh";
   ASSERT_TRUE(WriteFileAtomic(script, "#!/bin/sh\necho ran\n", 0755).ok());
   int ready[2];

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "guest/json_fields.h"
 #include "guest/protocol_json.h"
 
 namespace gitdisc::guest {
@@ -11,191 +12,12 @@ namespace {
 
 using json = nlohmann::json;
 
-// Reads fields of one JSON object, remembering which it consumed so that
-// Finish() can reject unknown ones. The first problem wins.
-class Fields {
- public:
-  Fields(const json& obj, std::string where) : obj_(obj), where_(std::move(where)) {}
-
-  bool Has(const char* key) const { return obj_.contains(key); }
-
-  std::string Str(const char* key, size_t max, bool required = true) {
-    used_.insert(key);
-    auto it = obj_.find(key);
-    if (it == obj_.end()) {
-      if (required) Fail(std::string("missing field \"") + key + "\"");
-      return "";
-    }
-    if (!it->is_string()) {
-      Fail(std::string("field \"") + key + "\" must be a string");
-      return "";
-    }
-    const std::string& s = it->get_ref<const std::string&>();
-    if (s.size() > max) {
-      Fail(std::string("field \"") + key + "\" longer than " + std::to_string(max) + " bytes");
-      return "";
-    }
-    return s;
-  }
-
-  std::optional<std::string> OptStr(const char* key, size_t max) {
-    if (!Has(key)) {
-      used_.insert(key);
-      return std::nullopt;
-    }
-    return Str(key, max);
-  }
-
-  int64_t Int(const char* key, int64_t lo, int64_t hi, bool required = true, int64_t dflt = 0) {
-    used_.insert(key);
-    auto it = obj_.find(key);
-    if (it == obj_.end()) {
-      if (required) Fail(std::string("missing field \"") + key + "\"");
-      return dflt;
-    }
-    int64_t v = 0;
-    if (it->is_number_unsigned()) {
-      uint64_t u = it->get<uint64_t>();
-      if (u > static_cast<uint64_t>(INT64_MAX)) {
-        Fail(std::string("field \"") + key + "\" out of range");
-        return dflt;
-      }
-      v = static_cast<int64_t>(u);
-    } else if (it->is_number_integer()) {
-      v = it->get<int64_t>();
-    } else {
-      Fail(std::string("field \"") + key + "\" must be an integer");
-      return dflt;
-    }
-    if (v < lo || v > hi) {
-      Fail(std::string("field \"") + key + "\" out of range [" + std::to_string(lo) + ", " +
-           std::to_string(hi) + "]");
-      return dflt;
-    }
-    return v;
-  }
-
-  bool Bool(const char* key, bool required = false) {
-    used_.insert(key);
-    auto it = obj_.find(key);
-    if (it == obj_.end()) {
-      if (required) Fail(std::string("missing field \"") + key + "\"");
-      return false;
-    }
-    if (!it->is_boolean()) {
-      Fail(std::string("field \"") + key + "\" must be true or false");
-      return false;
-    }
-    return it->get<bool>();
-  }
-
-  // An array field; returns nullptr (and fails) when absent and required.
-  const json* Array(const char* key, size_t max, bool required = true) {
-    used_.insert(key);
-    auto it = obj_.find(key);
-    if (it == obj_.end()) {
-      if (required) Fail(std::string("missing field \"") + key + "\"");
-      return nullptr;
-    }
-    if (!it->is_array()) {
-      Fail(std::string("field \"") + key + "\" must be an array");
-      return nullptr;
-    }
-    if (it->size() > max) {
-      Fail(std::string("field \"") + key + "\" has more than " + std::to_string(max) + " entries");
-      return nullptr;
-    }
-    return &*it;
-  }
-
-  void Fail(std::string msg) {
-    if (error_.empty()) error_ = where_ + ": " + msg;
-  }
-  void Merge(const Status& s) {
-    if (!s.ok() && error_.empty()) error_ = s.message();
-  }
-
-  Status Finish() {
-    if (error_.empty()) {
-      for (auto it = obj_.begin(); it != obj_.end(); ++it) {
-        if (!used_.count(it.key())) {
-          Fail("unknown field \"" + it.key().substr(0, 64) + "\"");
-          break;
-        }
-      }
-    }
-    if (!error_.empty()) return Status::Invalid(error_);
-    return Status::Ok();
-  }
-
-  const std::string& where() const { return where_; }
-
- private:
-  const json& obj_;
-  std::string where_;
-  std::set<std::string> used_;
-  std::string error_;
-};
-
 constexpr int64_t kMaxId = (int64_t{1} << 53);  // exact in every JSON implementation
 
 bool IsHex64(std::string_view s) {
   if (s.size() != 64) return false;
   return std::all_of(s.begin(), s.end(),
                      [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
-
-// ---- PayloadResult -----------------------------------------------------------
-
-json ResultToJson(const PayloadResult& r, bool with_tail) {
-  json j = {{"op_id", r.op_id},
-            {"payload", r.payload},
-            {"version", r.version},
-            {"digest", r.digest},
-            {"result", OutcomeName(r.result)},
-            {"exit_code", r.exit_code},
-            {"started_at", r.started_at},
-            {"finished_at", r.finished_at}};
-  if (with_tail) j["output_tail"] = r.output_tail;
-  if (r.reboot) j["reboot"] = true;
-  return j;
-}
-
-Status ResultFromJson(const json& j, const std::string& where, PayloadResult* out) {
-  if (!j.is_object()) return Status::Invalid(where + ": must be an object");
-  Fields f(j, where);
-  out->op_id = f.Str("op_id", 128);
-  if (!out->op_id.empty() && !IsValidOpId(out->op_id)) f.Fail("bad op_id");
-  out->payload = f.Str("payload", 63);
-  if (!IsValidPayloadName(out->payload)) f.Fail("bad payload name");
-  out->version = f.Str("version", kMaxTextBytes);
-  out->digest = f.Str("digest", 64);
-  if (!out->digest.empty() && !IsHex64(out->digest)) f.Fail("digest must be 64 hex digits");
-  std::string res = f.Str("result", 16);
-  auto o = ParseOutcome(res);
-  if (!o)
-    f.Fail("unknown result \"" + res + "\"");
-  else
-    out->result = *o;
-  out->exit_code = static_cast<int>(f.Int("exit_code", -1, 255 + 128));
-  out->started_at = f.Str("started_at", 64);
-  out->finished_at = f.Str("finished_at", 64);
-  out->output_tail = f.Str("output_tail", kMaxOutputTailBytes, /*required=*/false);
-  out->reboot = f.Bool("reboot");
-  return f.Finish();
-}
-
-Status ResultsFromJson(Fields& f, const char* key, std::vector<PayloadResult>* out,
-                       bool required = true) {
-  const json* arr = f.Array(key, kMaxRecords, required);
-  if (!arr) return Status::Ok();  // f carries the failure if it was required
-  for (size_t i = 0; i < arr->size(); ++i) {
-    PayloadResult r;
-    GITDISC_RETURN_IF_ERROR(
-        ResultFromJson((*arr)[i], f.where() + "." + key + "[" + std::to_string(i) + "]", &r));
-    out->push_back(std::move(r));
-  }
-  return Status::Ok();
 }
 
 // ---- encoding helpers ----------------------------------------------------------
@@ -241,45 +63,6 @@ std::string DumpBounded(json j) {
   return line;
 }
 
-json OpStatusToJson(const OpStatus& s) {
-  json results = json::array();
-  for (const auto& r : s.results) results.push_back(ResultToJson(r, true));
-  return {{"op_id", s.op_id},
-          {"state", OpStateName(s.state)},
-          {"manifest_digest", s.manifest_digest},
-          {"payload", s.payload},
-          {"phase", s.phase},
-          {"results", results},
-          {"disc_released", s.disc_released},
-          {"reboot", s.reboot},
-          {"message", s.message}};
-}
-
-Status OpStatusFromJson(const json& j, const std::string& where, OpStatus* out) {
-  if (!j.is_object()) return Status::Invalid(where + ": must be an object");
-  Fields f(j, where);
-  out->op_id = f.Str("op_id", 128);
-  if (!IsValidOpId(out->op_id)) f.Fail("bad op_id");
-  std::string st = f.Str("state", 16);
-  auto s = ParseOpState(st);
-  if (!s)
-    f.Fail("unknown state \"" + st + "\"");
-  else
-    out->state = *s;
-  out->manifest_digest = f.Str("manifest_digest", 64, false);
-  if (!out->manifest_digest.empty() && !IsHex64(out->manifest_digest)) {
-    f.Fail("manifest_digest must be 64 hex digits");
-  }
-  out->payload = f.Str("payload", 63, false);
-  if (!out->payload.empty() && !IsValidPayloadName(out->payload)) f.Fail("bad payload name");
-  out->phase = f.Str("phase", kMaxTextBytes, false);
-  f.Merge(ResultsFromJson(f, "results", &out->results, false));
-  out->disc_released = f.Bool("disc_released");
-  out->reboot = f.Bool("reboot");
-  out->message = f.Str("message", kMaxTextBytes, false);
-  return f.Finish();
-}
-
 Result<json> ParseObject(std::string_view line) {
   if (line.size() > kMaxLineBytes) return Status::Invalid("line longer than the limit");
   if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
@@ -290,14 +73,6 @@ Result<json> ParseObject(std::string_view line) {
 }
 
 }  // namespace
-
-nlohmann::json PayloadResultToJson(const PayloadResult& r, bool with_tail) {
-  return ResultToJson(r, with_tail);
-}
-Status PayloadResultFromJson(const nlohmann::json& j, const std::string& where,
-                             PayloadResult* out) {
-  return ResultFromJson(j, where, out);
-}
 
 const char* OutcomeName(Outcome o) {
   switch (o) {
@@ -425,7 +200,7 @@ std::string EncodeAgentMessage(const AgentMessage& m) {
                {"capabilities", v.capabilities}};
         } else if constexpr (std::is_same_v<T, LedgerReply>) {
           json recs = json::array();
-          for (const auto& r : v.records) recs.push_back(ResultToJson(r, false));
+          for (const auto& r : v.records) recs.push_back(PayloadResultToJson(r, false));
           j = {{"type", "ledger"}, {"id", v.id}, {"records", recs}};
         } else if constexpr (std::is_same_v<T, ApplyAccepted>) {
           j = {{"type", "accepted"},
@@ -443,11 +218,11 @@ std::string EncodeAgentMessage(const AgentMessage& m) {
                {"phase", v.phase},
                {"message", v.message}};
         } else if constexpr (std::is_same_v<T, ResultEvent>) {
-          j = ResultToJson(v.result, true);
+          j = PayloadResultToJson(v.result, true);
           j["type"] = "result";
         } else if constexpr (std::is_same_v<T, DoneEvent>) {
           json results = json::array();
-          for (const auto& r : v.results) results.push_back(ResultToJson(r, true));
+          for (const auto& r : v.results) results.push_back(PayloadResultToJson(r, true));
           j = {{"type", "done"},     {"op_id", v.op_id},
                {"results", results}, {"disc_released", v.disc_released},
                {"reboot", v.reboot}, {"message", v.message}};
@@ -470,7 +245,7 @@ Result<HostMessage> DecodeHostMessage(std::string_view line) {
     }
     type = it->get<std::string>();
   }
-  Fields g(j, type);
+  JsonFields g(j, type);
   g.Str("type", 32);
   uint64_t id = static_cast<uint64_t>(g.Int("id", 1, kMaxId));
   if (type == "hello") {
@@ -533,7 +308,7 @@ Result<AgentMessage> DecodeAgentMessage(std::string_view line) {
     }
     type = it->get<std::string>();
   }
-  Fields g(j, type);
+  JsonFields g(j, type);
   g.Str("type", 32);
   if (type == "hello") {
     HelloReply m;
@@ -555,7 +330,7 @@ Result<AgentMessage> DecodeAgentMessage(std::string_view line) {
   if (type == "ledger") {
     LedgerReply m;
     m.id = static_cast<uint64_t>(g.Int("id", 1, kMaxId));
-    g.Merge(ResultsFromJson(g, "records", &m.records));
+    g.Merge(PayloadResultsFromJson(g, "records", &m.records));
     GITDISC_RETURN_IF_ERROR(g.Finish());
     return AgentMessage(m);
   }
@@ -602,7 +377,7 @@ Result<AgentMessage> DecodeAgentMessage(std::string_view line) {
     json copy = j;
     copy.erase("type");
     ResultEvent m;
-    GITDISC_RETURN_IF_ERROR(ResultFromJson(copy, "result", &m.result));
+    GITDISC_RETURN_IF_ERROR(PayloadResultFromJson(copy, "result", &m.result));
     if (!IsValidOpId(m.result.op_id)) return Status::Invalid("result: bad op_id");
     return AgentMessage(m);
   }
@@ -610,7 +385,7 @@ Result<AgentMessage> DecodeAgentMessage(std::string_view line) {
     DoneEvent m;
     m.op_id = g.Str("op_id", 128);
     if (!IsValidOpId(m.op_id)) g.Fail("bad op_id");
-    g.Merge(ResultsFromJson(g, "results", &m.results));
+    g.Merge(PayloadResultsFromJson(g, "results", &m.results));
     m.disc_released = g.Bool("disc_released", true);
     m.reboot = g.Bool("reboot");
     m.message = g.Str("message", kMaxTextBytes, false);

@@ -1,6 +1,6 @@
 // Helpers for tests of the agent (guest/*_test.cc and tests/guest/):
-// temp folders and bundle ISOs written by the real iso/ writer from
-// in-memory payloads. Header-only; tests only.
+// bundle ISOs written by the real iso/ writer from in-memory payloads, and
+// the shared TempDir. Header-only; tests only.
 #ifndef GITDISC_GUEST_TEST_BUNDLE_H_
 #define GITDISC_GUEST_TEST_BUNDLE_H_
 
@@ -15,24 +15,13 @@
 #include "guest/agent.h"
 #include "iso/bundle.h"
 #include "iso/iso_writer.h"
+#include "tests/support/temp_dir.h"
 
 namespace gitdisc::guest::testing {
 
-class TempDir {
- public:
-  explicit TempDir(const std::string& base = "/tmp") {
-    std::string tmpl = base + "/gitdisc-agent-XXXXXX";
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() { (void)RemoveAll(path_); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& rel) const { return path_ + "/" + rel; }
-
- private:
-  std::string path_;
-};
+// The one TempDir of the tests (tests/support/temp_dir.h), named here so that
+// the agent's tests keep writing testing::TempDir.
+using ::gitdisc::testing::TempDir;
 
 inline iso::BundleFile MemFile(std::string path, std::string content, uint32_t mode = 0644) {
   iso::BundleFile f;

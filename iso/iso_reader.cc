@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "base/file_util.h"
+#include "base/write_all.h"
 #include "base/sha256.h"
 #include "iso/bundle.h"
 
@@ -553,18 +554,7 @@ Status IsoReader::ExtractPayload(const Manifest& manifest, std::string_view name
     Sha256Hasher h;
     Status st = ReadFile(*e, [&](std::string_view c) {
       h.Update(c);
-      const char* q = c.data();
-      size_t left = c.size();
-      while (left > 0) {
-        ssize_t w = ::write(fd, q, left);
-        if (w < 0) {
-          if (errno == EINTR) continue;
-          return Status::FromErrno("write " + dst, errno);
-        }
-        q += w;
-        left -= static_cast<size_t>(w);
-      }
-      return Status::Ok();
+      return WriteAll(fd, c, dst);
     });
     if (st.ok() && ::fchmod(fd, f.mode & 0777) != 0) st = Status::FromErrno("chmod " + dst, errno);
     if (::close(fd) != 0 && st.ok()) st = Status::FromErrno("close " + dst, errno);

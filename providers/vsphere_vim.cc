@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "base/url_text.h"
 #include "providers/vsphere_soap.h"
 #include "providers/vsphere_vim_xml.h"
 
@@ -13,21 +14,6 @@ using SteadyClock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 const MoRef kServiceInstance{"ServiceInstance", "ServiceInstance"};
-
-std::string Escape(const std::string& s, bool keep_slash) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || (keep_slash && c == '/')) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
 
 // <propSet><type>T</type><pathSet>…</pathSet></propSet>
 void WritePropSet(XmlWriter& w, const char* type, const std::vector<std::string>& paths) {
@@ -366,8 +352,8 @@ Result<std::vector<DatastoreFile>> VimClient::SearchDatastore(
 
 std::string VimClient::FolderPath(const std::string& dc_path, const std::string& datastore,
                                   const std::string& relative) const {
-  return "/folder/" + Escape(relative, true) + "?dcPath=" + Escape(dc_path, false) +
-         "&dsName=" + Escape(datastore, false);
+  return "/folder/" + PercentEncode(relative, /*keep_slash=*/true) + "?dcPath=" + PercentEncode(dc_path) +
+         "&dsName=" + PercentEncode(datastore);
 }
 
 Status VimClient::Upload(const std::string& dc_path, const std::string& ds,

@@ -1,5 +1,7 @@
 #include "reconciler/bundle_builder.h"
 
+#include "base/file_util.h"
+
 namespace gitdisc::reconciler {
 
 Result<iso::Bundle> MakeBundle(std::shared_ptr<const specs::Snapshot> snapshot,
@@ -31,6 +33,9 @@ Result<iso::Bundle> MakeBundle(std::shared_ptr<const specs::Snapshot> snapshot,
       if (!f.is_symlink()) {
         bf.open = [snapshot, shared, f]() -> Result<std::unique_ptr<iso::FileReader>> {
           if (!shared->local_path.empty()) return iso::OpenDiskFile(shared->local_path);
+          if (!shared->local_folder.empty()) {
+            return iso::OpenDiskFile(JoinPath(shared->local_folder, f.path));
+          }
           GITDISC_ASSIGN_OR_RETURN(std::string data, snapshot->ReadFile(*shared, f));
           return iso::MemoryReader(std::move(data));
         };

@@ -39,7 +39,8 @@ class ControllerApi {
   // The dry-run plan at `revision` ("" = the revision the controller acts on),
   // the same JSON `gitdisc diff -o json` prints (schemaVersion 1).
   // kNotFound for an unknown revision, kInvalid when its specs are invalid
-  // (message lists the diagnostics).
+  // (message lists the diagnostics) or, with signature verification on, when
+  // it is not verified (message says "signature" and why).
   virtual Result<nlohmann::json> PlanAt(const std::string& revision) = 0;
 
   // Whether the controller has finished its first full pass (for /readyz).

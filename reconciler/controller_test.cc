@@ -116,6 +116,7 @@ spec:
     specs::SourceOptions so;
     so.repo = repo_;
     so.state_dir = dir_ + "/state";
+    so.verify = verify_;
     auto src = specs::Source::Open(git_, so);
     ASSERT_TRUE(src.ok()) << src.status().ToString();
     source_ = std::move(src).value();
@@ -181,6 +182,7 @@ spec:
   std::vector<std::string> steps_;
   ControllerHooks hooks_;
   std::function<void(ControllerOptions&)> tweak_;
+  specs::VerifyOptions verify_;
   uint64_t cache_max_bytes_ = 0;
 };
 
@@ -745,6 +747,64 @@ TEST_F(ControllerTest, ADryScanWritesTheStatusThatStatusPrints) {
   EXPECT_EQ(FindVm(controller_->Status(), db1_)->revision, first)
       << "a plan at an explicit revision leaves the status alone";
   EXPECT_EQ(Count("InsertMedia"), 0);
+}
+
+TEST_F(ControllerTest, AnUnsignedCommitIsNeverAppliedAndIsReportedAsSignatureUnverified) {
+  // Alice's SSH key signs; the fleet trusts only her.
+  Sh("ssh-keygen -q -t ed25519 -N '' -C alice -f " + dir_ + "/alice");
+  Write(dir_ + "/allowed_signers",
+        "alice@example.com " + Sh("cut -d' ' -f1,2 " + dir_ + "/alice.pub"));
+  auto signed_commit = [&](const std::string& msg) {
+    Sh("cd " + repo_ + " && git add -A && git -c user.name=t -c user.email=t@t -c gpg.format=ssh " +
+       "-c user.signingkey=" + dir_ + "/alice commit -q -S --allow-empty -m '" + msg + "'");
+    std::string sha = Sh("cd " + repo_ + " && git rev-parse HEAD");
+    sha.pop_back();
+    return sha;
+  };
+  std::string verified = signed_commit("signed baseline");
+  verify_.allowed_signers_file = dir_ + "/allowed_signers";
+  OpenController();
+  ASSERT_TRUE(Converge().ok());
+  EXPECT_EQ(LogLines("pg v1"), 1);
+
+  Script("pg", "2", 0);
+  Commit("bump pg, unsigned");
+  std::string unsigned_tip = Sh("cd " + repo_ + " && git rev-parse HEAD");
+  unsigned_tip.pop_back();
+  controller_->NotifySourceChanged("test");
+  auto pass = Converge();
+  ASSERT_TRUE(pass.ok()) << pass.status().ToString();
+  EXPECT_EQ(pass->plan.revision, verified);
+  EXPECT_EQ(LogLines("pg v2"), 0) << "an unsigned commit is never applied";
+  FleetStatus st = controller_->Status();
+  EXPECT_EQ(st.source.revision, unsigned_tip);
+  EXPECT_EQ(st.source.last_valid_revision, verified);
+  EXPECT_EQ(st.source.unverified_revision, unsigned_tip);
+  EXPECT_EQ(st.source.unverified_commit, unsigned_tip);
+  EXPECT_EQ(st.source.unverified_reason.rfind("unsigned", 0), 0u) << st.source.unverified_reason;
+  EXPECT_TRUE(st.source.spec_errors.empty());
+  bool event = false;
+  for (const Event& e : st.events) event |= e.reason == "SignatureUnverified";
+  EXPECT_TRUE(event) << Describe(st);
+  // The status survives its JSON round trip (the API and `gitdisc status --server`).
+  auto back = FleetStatusFromJson(ToJson(st));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->source, st.source);
+
+  // An explicit unsigned revision is refused the same way.
+  auto at = controller_->PlanAt(unsigned_tip);
+  ASSERT_FALSE(at.ok());
+  EXPECT_NE(at.status().message().find("signature: unsigned"), std::string::npos)
+      << at.status().message();
+
+  // Signed again: the fleet moves on.
+  std::string fixed = signed_commit("signed pg 2");
+  controller_->NotifySourceChanged("test");
+  pass = Converge();
+  ASSERT_TRUE(pass.ok()) << pass.status().ToString();
+  EXPECT_EQ(pass->plan.revision, fixed);
+  EXPECT_EQ(LogLines("pg v2"), 1);
+  EXPECT_TRUE(controller_->Status().source.unverified_revision.empty());
 }
 
 // A scan that stops waiting for observations at once (scan_wait 1 ms, as

@@ -166,7 +166,8 @@ Result<RolloutState> ParseRolloutState(std::string_view s) {
 }
 
 bool FleetStatus::Converged() const {
-  if (!source.spec_errors.empty() && source.last_valid_revision.empty()) return false;
+  bool refused = !source.spec_errors.empty() || !source.unverified_revision.empty();
+  if (refused && source.last_valid_revision.empty()) return false;
   for (const VmStatus& v : vms) {
     if (v.condition == VmCondition::kNotSelected) continue;
     if (v.condition != VmCondition::kReady) return false;
@@ -236,10 +237,17 @@ nlohmann::json ToJson(const FleetStatus& s) {
         {"revision", s.source.revision},
         {"lastValidRevision", s.source.last_valid_revision},
         {"specErrors", s.source.spec_errors},
+        {"signatureUnverified",
+         s.source.unverified_revision.empty()
+             ? json(nullptr)
+             : json{{"revision", s.source.unverified_revision},
+                    {"commit", s.source.unverified_commit},
+                    {"reason", s.source.unverified_reason}}},
         {"fetched", s.source.fetched_unix}}},
       {"vms", std::move(vms)},
       {"sets", std::move(sets)},
       {"events", std::move(events)},
+      {"eventsTotal", s.events_total},
       {"counters",
        {{"reconcilesTotal", s.counters.reconciles_total},
         {"reconcileErrorsTotal", s.counters.reconcile_errors_total},
@@ -264,6 +272,7 @@ Result<FleetStatus> FleetStatusFromJson(const nlohmann::json& j) {
   FleetStatus s;
   top.Get("generated", &s.generated_unix);
   top.Get("isoCacheBytes", &s.iso_cache_bytes);
+  top.Get("eventsTotal", &s.events_total);
   GITDISC_RETURN_IF_ERROR(top.st);
   if (auto it = j.find("source"); it != j.end() && it->is_object()) {
     Reader r{*it, "status.source", {}};
@@ -274,6 +283,13 @@ Result<FleetStatus> FleetStatusFromJson(const nlohmann::json& j) {
     r.Get("specErrors", &s.source.spec_errors);
     r.Get("fetched", &s.source.fetched_unix);
     GITDISC_RETURN_IF_ERROR(r.st);
+    if (auto u = it->find("signatureUnverified"); u != it->end() && u->is_object()) {
+      Reader ur{*u, "status.source.signatureUnverified", {}};
+      ur.Get("revision", &s.source.unverified_revision);
+      ur.Get("commit", &s.source.unverified_commit);
+      ur.Get("reason", &s.source.unverified_reason);
+      GITDISC_RETURN_IF_ERROR(ur.st);
+    }
   }
   if (auto it = j.find("vms"); it != j.end() && it->is_array()) {
     for (size_t i = 0; i < it->size(); ++i) {
@@ -319,11 +335,13 @@ Result<FleetStatus> FleetStatusFromJson(const nlohmann::json& j) {
 void EventLog::Add(Event e) {
   std::lock_guard<std::mutex> l(mu_);
   events_.push_back(std::move(e));
+  ++added_;
   while (events_.size() > capacity_) events_.pop_front();
 }
 
-std::vector<Event> EventLog::Snapshot() const {
+std::vector<Event> EventLog::Snapshot(uint64_t* added_total) const {
   std::lock_guard<std::mutex> l(mu_);
+  if (added_total != nullptr) *added_total = added_;
   return {events_.begin(), events_.end()};
 }
 

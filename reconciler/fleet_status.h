@@ -115,6 +115,12 @@ struct SourceStatus {
   std::string last_valid_revision;       // the one the controller acts on
   std::vector<std::string> spec_errors;  // "FILE:LINE:COL: error: ..." of `revision`
   int64_t fetched_unix = 0;
+  // SignatureUnverified: the newest revision refused for its signature
+  // (source.verify), the commit whose signature failed (in mode all it may
+  // be older) and why ("unsigned: …", "unknown key: …"). Empty: none.
+  std::string unverified_revision;
+  std::string unverified_commit;
+  std::string unverified_reason;
   bool operator==(const SourceStatus&) const = default;
 };
 
@@ -145,6 +151,9 @@ struct FleetStatus {
   std::vector<VmStatus> vms;    // sorted by name, then host
   std::vector<SetStatus> sets;  // sorted by name
   std::vector<Event> events;    // oldest first
+  // Events ever recorded (events holds the most recent of them): the newest
+  // `events_total - N` tells a reader which events it has not seen yet.
+  uint64_t events_total = 0;
   ControllerCounters counters;
   uint64_t iso_cache_bytes = 0;
   // True when every selected VM is Ready and the source is valid.
@@ -167,12 +176,15 @@ class EventLog {
  public:
   explicit EventLog(size_t capacity = 200) : capacity_(capacity) {}
   void Add(Event e);
-  std::vector<Event> Snapshot() const;
+  // The kept events, oldest first, and (when asked) how many were ever
+  // added, read together.
+  std::vector<Event> Snapshot(uint64_t* added_total = nullptr) const;
 
  private:
   mutable std::mutex mu_;
   size_t capacity_;
   std::deque<Event> events_;
+  uint64_t added_ = 0;
 };
 
 }  // namespace gitdisc::reconciler

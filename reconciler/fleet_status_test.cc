@@ -37,6 +37,10 @@ FleetStatus Sample() {
   s.counters.applies_total["ok"] = 3;
   s.counters.reconciles_total = 9;
   s.iso_cache_bytes = 1234;
+  s.events_total = 7;
+  s.source.unverified_revision = "def";
+  s.source.unverified_commit = "ced";
+  s.source.unverified_reason = "unsigned: the commit carries no signature";
   return s;
 }
 
@@ -92,7 +96,9 @@ TEST(EventLog, KeepsOnlyTheNewest) {
   log.Add({1, "Normal", "vm/a", "A", ""});
   log.Add({2, "Normal", "vm/a", "B", ""});
   log.Add({3, "Normal", "vm/a", "C", ""});
-  auto snap = log.Snapshot();
+  uint64_t total = 0;
+  auto snap = log.Snapshot(&total);
+  EXPECT_EQ(total, 3u) << "every event ever added is counted";
   ASSERT_EQ(snap.size(), 2u);
   EXPECT_EQ(snap[0].reason, "B");
   EXPECT_EQ(snap[1].reason, "C");

@@ -11,6 +11,13 @@ Result<std::shared_ptr<const specs::Snapshot>> RevisionTracker::SnapshotAt(
     const std::string& rev, std::optional<Trigger>* trigger) {
   if (!rev.empty()) {
     std::lock_guard<std::mutex> s(source_mu_);
+    // An explicit revision is held to the same signature rule as the tip,
+    // checked before its specs are read.
+    GITDISC_ASSIGN_OR_RETURN(specs::SignatureVerdict verdict, source_->Verify(rev));
+    if (!verdict.verified()) {
+      return Status::Invalid("revision " + rev + " is not verified: " +
+                             specs::SignatureDiagnostic(verdict).ToString());
+    }
     return source_->Load(rev);
   }
   bool poll;
@@ -31,9 +38,23 @@ Result<std::shared_ptr<const specs::Snapshot>> RevisionTracker::SnapshotAt(
   ss.last_valid_revision = st.newest_valid;
   ss.fetched_unix = UnixNow(clock_);
   for (const auto& inv : st.invalid) {
+    if (inv.signature.has_value()) {
+      // SignatureUnverified: the newest refused revision, reported apart
+      // from spec errors.
+      if (ss.unverified_revision.empty()) {
+        ss.unverified_revision = inv.revision;
+        ss.unverified_commit = inv.signature->commit;
+        ss.unverified_reason = inv.signature->Reason();
+      }
+      continue;
+    }
     for (const auto& d : inv.diagnostics) ss.spec_errors.push_back(d.ToString());
   }
-  std::string first_error = ss.spec_errors.empty() ? "" : ss.spec_errors.front();
+  std::string first_error = !ss.spec_errors.empty() ? ss.spec_errors.front()
+                            : !ss.unverified_revision.empty()
+                                ? "signature: commit " + ss.unverified_commit.substr(0, 12) +
+                                      ": " + ss.unverified_reason
+                                : std::string();
   status_->SetSource(std::move(ss));
   if (st.newest_valid.empty()) {
     std::string why = st.walkback_exhausted

@@ -37,7 +37,9 @@ class RevisionTracker {
   // The snapshot at `rev`, or (rev empty) at the newest valid revision,
   // polling first when a trigger asked for it; `trigger` receives that
   // trigger. kInvalid when the branch has no valid revision (the message
-  // carries the first diagnostic).
+  // carries the first diagnostic, or the signature problem), or when an
+  // explicit `rev` fails signature verification (checked before its specs
+  // are read).
   Result<std::shared_ptr<const specs::Snapshot>> SnapshotAt(const std::string& rev,
                                                             std::optional<Trigger>* trigger);
 

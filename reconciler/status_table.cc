@@ -120,6 +120,12 @@ std::string RenderFleetTable(const FleetStatus& s, bool color) {
     out += label + " at " + Short(src.revision) + ":\n";
     for (const auto& e : src.spec_errors) out += "  " + e + "\n";
   }
+  if (!src.unverified_revision.empty()) {
+    std::string label = "SignatureUnverified";
+    if (color) label = std::string(AnsiFor("bad")) + label + "\033[0m";
+    out += label + " at " + Short(src.unverified_revision) + ": commit " +
+           Short(src.unverified_commit) + ": " + src.unverified_reason + "\n";
+  }
   out += "\n";
 
   if (s.vms.empty()) {

@@ -81,10 +81,17 @@ void StatusWriter::RefreshCacheBytes() {
 
 void StatusWriter::SetSource(SourceStatus ss) {
   std::lock_guard<std::mutex> l(mu_);
+  const std::string staying =
+      "; staying on " +
+      (ss.last_valid_revision.empty() ? "nothing" : ss.last_valid_revision.substr(0, 12));
   if (!ss.spec_errors.empty() && source_.spec_errors != ss.spec_errors) {
     AddEvent("Warning", "source", "SpecInvalid",
-             "revision " + ss.revision.substr(0, 12) + " is invalid; staying on " +
-                 (ss.last_valid_revision.empty() ? "nothing" : ss.last_valid_revision.substr(0, 12)));
+             "revision " + ss.revision.substr(0, 12) + " is invalid" + staying);
+  }
+  if (!ss.unverified_revision.empty() && source_.unverified_revision != ss.unverified_revision) {
+    AddEvent("Warning", "source", "SignatureUnverified",
+             "revision " + ss.unverified_revision.substr(0, 12) + " is not verified (commit " +
+                 ss.unverified_commit.substr(0, 12) + ": " + ss.unverified_reason + ")" + staying);
   }
   source_ = std::move(ss);
 }
@@ -125,7 +132,7 @@ FleetStatus StatusWriter::Status() const {
   s.source = source_;
   s.counters = counters_;
   s.iso_cache_bytes = cache_bytes_;
-  s.events = events_.Snapshot();
+  s.events = events_.Snapshot(&s.events_total);
   return s;
 }
 

@@ -41,7 +41,9 @@ class StatusWriter {
   // Re-reads the image cache's size (disk I/O: call without locks held).
   void RefreshCacheBytes();
 
-  // The source as last polled; a SpecInvalid event when its errors change.
+  // The source as last polled; a SpecInvalid event when its errors change,
+  // a SignatureUnverified event when a new revision is refused for its
+  // signature.
   void SetSource(SourceStatus source);
 
   // Counters (gitdisc_* metrics).

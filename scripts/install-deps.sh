@@ -12,6 +12,9 @@ packages=(
   libyaml-cpp-dev libgit2-dev libvirt-dev libisofs-dev libcdio-dev libiso9660-dev
   libcpp-httplib-dev libssl-dev nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev
   libxml2-dev
+  # signed commits (docs/git-source.md): gpgme for OpenPGP signatures with gpg
+  # behind it, ssh-keygen (-Y verify) for SSH signatures
+  libgpgme-dev gnupg openssh-client
   # the daemon's Prometheus metrics registry and text format
   prometheus-cpp-dev
   # `unpack: true` artifacts (tar, zip)

@@ -200,6 +200,12 @@ void HttpServer::Impl::Hook(WebhookProvider p, const httplib::Request& req, http
   } else {
     WebhookRequest wr{[&req](const char* name) { return req.get_header_value(name); }, body};
     o = webhooks.Handle(p, wr);
+    if (o.preview && options.previews == nullptr) {
+      o.http_status = 200;
+      o.result = "ignored";
+      o.reason = "pull request previews are not configured";
+      o.preview.reset();
+    }
   }
   if (!read_ok || too_large) res.set_header("Connection", "close");
 
@@ -213,6 +219,10 @@ void HttpServer::Impl::Hook(WebhookProvider p, const httplib::Request& req, http
   if (o.trigger) {
     controller->NotifySourceChanged(std::string("webhook ") + provider);
     log->Info("webhook accepted: fetch enqueued", fields);
+  } else if (o.preview) {
+    fields.emplace_back("pull_request", std::to_string(o.preview->number));
+    options.previews->RequestPreview(*o.preview);
+    log->Info("webhook accepted: preview enqueued", fields);
   } else if (o.http_status >= 400) {
     fields.emplace_back("reason", o.reason);
     refusals.Warn(log, "webhook refused", std::move(fields));

@@ -11,8 +11,9 @@
 // or thread pool, whose reads are bounded only per recv() call.
 //
 // It only authenticates, reads and enqueues: webhooks and POST
-// /api/v1/reconcile call ControllerApi::NotifySourceChanged / EnqueueAll and
-// answer before any work is done. Reads (status, page, metrics) take a copy
+// /api/v1/reconcile call ControllerApi::NotifySourceChanged / EnqueueAll (or
+// PreviewSink::RequestPreview for a pull request) and answer before any work
+// is done. Reads (status, page, metrics) take a copy
 // of the controller's FleetStatus. Secrets are compared in constant time,
 // never logged and never echoed; 401s carry no detail.
 //
@@ -42,6 +43,7 @@
 #include "serve/http_listener.h"
 #include "serve/metrics.h"
 #include "serve/plan_endpoint.h"
+#include "serve/previews.h"
 #include "serve/serve_config.h"
 #include "serve/webhooks.h"
 
@@ -53,6 +55,9 @@ struct HttpServerOptions {
   std::string branch = "main";
   WebhookSecrets webhooks;
   std::optional<Secret> api_token;  // absent: POST /api/v1/reconcile answers 404
+  // Where pull/merge request webhooks go (serve/previews.h); null: such
+  // webhooks are answered "ignored" (previews are not configured).
+  PreviewSink* previews = nullptr;
   // Host header values accepted; empty: any (see serve/host_check.h).
   std::vector<std::string> allowed_hosts;
   HttpLimits limits;         // limits.max_body: kMaxWebhookBody

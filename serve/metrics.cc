@@ -215,7 +215,11 @@ GitdiscMetrics::GitdiscMetrics(MetricsRegistry* r)
           "length_required, body_too_large, shed).",
           {"reason"})),
       http_connections(r->AddGauge("gitdisc_http_connections",
-                                   "Open HTTP client connections.")) {}
+                                   "Open HTTP client connections.")),
+      notify_requests(r->AddCounter(
+          "gitdisc_notify_requests_total",
+          "Commit statuses and alerts sent, by target and result (ok, retry, failed, dropped).",
+          {"target", "result"})) {}
 
 void GitdiscMetrics::SetSourceRevision(const std::string& revision) const {
   // Clear + Set is not atomic for a concurrent scrape; a scrape in between

@@ -119,6 +119,7 @@ struct GitdiscMetrics {
   Counter http_requests;         // gitdisc_http_requests_total{code}
   Counter http_refused;          // gitdisc_http_refused_total{reason}
   Gauge http_connections;        // gitdisc_http_connections
+  Counter notify_requests;       // gitdisc_notify_requests_total{target,result}
 
   // Publishes exactly one revision series (replacing the previous one).
   void SetSourceRevision(const std::string& revision) const;

@@ -13,6 +13,7 @@
 #include "providers/qemu_access.h"
 #include "serve/http_server.h"
 #include "serve/metrics.h"
+#include "serve/notifications.h"
 
 namespace gitdisc::serve {
 namespace {
@@ -27,6 +28,16 @@ void LogConfig(const ServeConfig& config, const DaemonRunOptions& options, Daemo
         std::pair{"generic", &config.generic_secret}, std::pair{"api", &config.api_token},
         std::pair{"api-read", &config.read_token}}) {
     if (*secret) log.Info("secret loaded", {{"for", name}, {"file", (*secret)->file()}});
+  }
+  const ServeConfig::Notify& notify = config.notify;
+  if (notify.github_status) {
+    log.Info("secret loaded", {{"for", "githubStatus"}, {"file", notify.github_status->token.file()}});
+  }
+  if (notify.gitlab_status) {
+    log.Info("secret loaded", {{"for", "gitlabStatus"}, {"file", notify.gitlab_status->token.file()}});
+  }
+  for (const auto& t : notify.webhooks) {
+    log.Info("secret loaded", {{"for", "alert webhook"}, {"file", t.secret.file()}});
   }
 }
 
@@ -103,8 +114,16 @@ int RunDaemon(const ServeConfig& config, const DaemonRunOptions& options,
   }
   std::unique_ptr<ServedController> controller = std::move(made).value();
 
-  HttpServer http(HttpServerOptions::FromConfig(config), controller->api(), &registry, &metrics,
-                  &log, &clock);
+  // Commit statuses, previews and alerts: a watcher and an outbox of their
+  // own, reading the controller, never holding it up.
+  HttplibPoster poster;
+  Notifications notifications({}, config.notify, config.source.repo, controller->api(), &poster,
+                              &metrics, &log);
+  HttpServerOptions http_options = HttpServerOptions::FromConfig(config);
+  if (config.notify.github_status || config.notify.gitlab_status) {
+    http_options.previews = &notifications;
+  }
+  HttpServer http(http_options, controller->api(), &registry, &metrics, &log, &clock);
   DaemonOptions daemon_options;
   daemon_options.poll_interval = config.source.interval;
   daemon_options.shutdown_grace = options.shutdown_grace;
@@ -113,6 +132,13 @@ int RunDaemon(const ServeConfig& config, const DaemonRunOptions& options,
   if (Status st = daemon.Start(); !st.ok()) {
     log.Error("cannot start", {{"error", st.message()}});
     return kDaemonExitError;
+  }
+  notifications.Start();
+  if (!config.notify.empty()) {
+    log.Info("notifications on",
+             {{"github_status", config.notify.github_status ? "yes" : "no"},
+              {"gitlab_status", config.notify.gitlab_status ? "yes" : "no"},
+              {"alert_webhooks", std::to_string(config.notify.webhooks.size())}});
   }
   std::thread waiter([&daemon, &signals, &log] {
     int sig = 0;
@@ -130,6 +156,7 @@ int RunDaemon(const ServeConfig& config, const DaemonRunOptions& options,
     std::_Exit(kDaemonExitOk);
   }
   waiter.join();
+  notifications.Stop();
   controller.reset();
   log.Info("bye");
   return kDaemonExitOk;

@@ -1,7 +1,9 @@
 // RunDaemon: `gitdisc serve` from a validated config to its exit status
 // (DESIGN.md §8, docs/daemon.md): the log, the private state folder, the
 // metrics, the controller (built by the caller's factory, so serve/ never
-// depends on the commands in cli/), the HTTP server and the Daemon loop;
+// depends on the commands in cli/), the notifications (commit statuses, pull
+// request previews, alerts: serve/notifications.h), the HTTP server and the
+// Daemon loop;
 // SIGTERM/SIGINT are awaited on a thread of their own, then everything shuts
 // down in order.
 //

@@ -16,6 +16,8 @@
 #include "base/duration.h"
 #include "base/file_util.h"
 #include "base/url_text.h"
+#include "serve/alert_events.h"
+#include "specs/allowed_signers.h"
 
 namespace gitdisc::serve {
 namespace {
@@ -127,6 +129,201 @@ bool ParseListen(const std::string& text, std::string* host, int* port) {
   *host = h;
   *port = value;
   return true;
+}
+
+// A readable file named in the config, resolved against the config's folder.
+std::optional<std::string> ConfigFile(Checker& check, const YAML::Node& node,
+                                      const std::string& what, const std::string& config_file) {
+  auto s = check.String(node, what);
+  if (!s) return std::nullopt;
+  std::string path = ResolveRelative(config_file, *s);
+  if (!PathExists(path)) {
+    check.Error(node, what + ": " + path + " does not exist");
+    return std::nullopt;
+  }
+  return path;
+}
+
+// source.verify: {allowedSignersFile, gpgKeyringFile, mode}.
+void ParseVerify(Checker& check, const YAML::Node& node, const std::string& config_file,
+                 specs::VerifyOptions* out) {
+  bool ok = check.Map(
+      node, "source.verify",
+      {
+          {"allowedSignersFile",
+           [&](const YAML::Node&, const YAML::Node& v) {
+             auto path = ConfigFile(check, v, "source.verify.allowedSignersFile", config_file);
+             if (!path) return;
+             // Checked now, so a typo in a key line is a config error with its line.
+             auto signers = specs::AllowedSigners::Load(*path);
+             if (!signers.ok()) {
+               check.Error(v, "source.verify.allowedSignersFile: " + signers.status().message());
+               return;
+             }
+             out->allowed_signers_file = *path;
+           }},
+          {"gpgKeyringFile",
+           [&](const YAML::Node&, const YAML::Node& v) {
+             if (auto path = ConfigFile(check, v, "source.verify.gpgKeyringFile", config_file)) {
+               out->gpg_keyring_file = *path;
+             }
+           }},
+          {"mode",
+           [&](const YAML::Node&, const YAML::Node& v) {
+             auto s = check.String(v, "source.verify.mode");
+             if (!s) return;
+             auto mode = specs::ParseVerifyMode(*s);
+             if (!mode.ok()) {
+               check.Error(v, "source.verify.mode: " + mode.status().message());
+             } else {
+               out->mode = *mode;
+             }
+           }},
+      });
+  if (ok && !node["allowedSignersFile"] && !node["gpgKeyringFile"]) {
+    check.Error(node, "source.verify: name allowedSignersFile and/or gpgKeyringFile");
+  }
+}
+
+bool IsHttpUrl(const std::string& url) {
+  return url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
+}
+
+// notify.githubStatus / notify.gitlabStatus: {apiUrl, repo|project, tokenFile}.
+void ParseStatusTarget(Checker& check, const YAML::Node& node, const std::string& what,
+                       const std::string& repo_key, const std::string& config_file,
+                       std::optional<ServeConfig::StatusTarget>* out) {
+  ServeConfig::StatusTarget t;
+  std::optional<Secret> token;
+  bool ok = check.Map(
+      node, what,
+      {
+          {"apiUrl",
+           [&](const YAML::Node&, const YAML::Node& v) {
+             auto s = check.String(v, what + ".apiUrl");
+             if (!s) return;
+             if (!IsHttpUrl(*s)) {
+               check.Error(v, what + ".apiUrl must be an http:// or https:// URL");
+               return;
+             }
+             t.api_url = *s;
+             while (!t.api_url.empty() && t.api_url.back() == '/') t.api_url.pop_back();
+           }},
+          {repo_key,
+           [&](const YAML::Node&, const YAML::Node& v) {
+             auto s = check.String(v, what + "." + repo_key);
+             if (!s) return;
+             if (repo_key == "repo" && (s->find('/') == std::string::npos || s->front() == '/' ||
+                                        s->back() == '/')) {
+               check.Error(v, what + ".repo must be OWNER/NAME");
+               return;
+             }
+             t.repo = *s;
+           }},
+          {"tokenFile",
+           [&](const YAML::Node&, const YAML::Node& v) {
+             auto path = check.String(v, what + ".tokenFile");
+             if (!path) return;
+             auto secret = ReadSecretFile(ResolveRelative(config_file, *path));
+             if (!secret.ok()) {
+               check.Error(v, secret.status().message());
+               return;
+             }
+             token = std::move(secret).value();
+           }},
+      });
+  if (!ok) return;
+  for (const char* key : {"apiUrl", "tokenFile"}) {
+    if (!node[key]) check.Error(node, what + ": '" + key + "' is required");
+  }
+  if (!node[repo_key]) check.Error(node, what + ": '" + repo_key + "' is required");
+  if (t.api_url.empty() || t.repo.empty() || !token) return;
+  t.token = std::move(*token);
+  *out = std::move(t);
+}
+
+// notify.webhooks: [{url, secretFile, events: [...]}].
+void ParseAlertTargets(Checker& check, const YAML::Node& node, const std::string& config_file,
+                       std::vector<ServeConfig::AlertTarget>* out) {
+  if (!node.IsSequence() || node.size() == 0) {
+    check.Error(node, "notify.webhooks must be a non-empty list");
+    return;
+  }
+  for (size_t i = 0; i < node.size(); ++i) {
+    const YAML::Node item = node[i];
+    const std::string what = "notify.webhooks[" + std::to_string(i) + "]";
+    ServeConfig::AlertTarget t;
+    std::optional<Secret> secret;
+    bool ok = check.Map(
+        item, what,
+        {
+            {"url",
+             [&](const YAML::Node&, const YAML::Node& v) {
+               auto s = check.String(v, what + ".url");
+               if (s && !IsHttpUrl(*s)) {
+                 check.Error(v, what + ".url must be an http:// or https:// URL");
+               } else if (s) {
+                 t.url = *s;
+               }
+             }},
+            {"secretFile",
+             [&](const YAML::Node&, const YAML::Node& v) {
+               auto path = check.String(v, what + ".secretFile");
+               if (!path) return;
+               auto r = ReadSecretFile(ResolveRelative(config_file, *path));
+               if (!r.ok()) {
+                 check.Error(v, r.status().message());
+               } else {
+                 secret = std::move(r).value();
+               }
+             }},
+            {"events",
+             [&](const YAML::Node&, const YAML::Node& v) {
+               if (!v.IsSequence() || v.size() == 0) {
+                 check.Error(v, what + ".events must be a non-empty list of event names");
+                 return;
+               }
+               for (const auto& e : v) {
+                 auto name = check.String(e, what + ".events[]");
+                 if (!name) continue;
+                 if (!IsAlertEvent(*name)) {
+                   check.Error(e, what + ".events: unknown event '" + *name +
+                                      "' (expected one of: " + AlertEventList() + ")");
+                   continue;
+                 }
+                 t.events.push_back(*name);
+               }
+             }},
+        });
+    if (!ok) continue;
+    for (const char* key : {"url", "secretFile", "events"}) {
+      if (!item[key]) check.Error(item, what + ": '" + key + "' is required");
+    }
+    if (t.url.empty() || !secret || t.events.empty()) continue;
+    t.secret = std::move(*secret);
+    out->push_back(std::move(t));
+  }
+}
+
+void ParseNotify(Checker& check, const YAML::Node& node, const std::string& config_file,
+                 ServeConfig::Notify* out) {
+  check.Map(node, "notify",
+            {
+                {"githubStatus",
+                 [&](const YAML::Node&, const YAML::Node& v) {
+                   ParseStatusTarget(check, v, "notify.githubStatus", "repo", config_file,
+                                     &out->github_status);
+                 }},
+                {"gitlabStatus",
+                 [&](const YAML::Node&, const YAML::Node& v) {
+                   ParseStatusTarget(check, v, "notify.gitlabStatus", "project", config_file,
+                                     &out->gitlab_status);
+                 }},
+                {"webhooks",
+                 [&](const YAML::Node&, const YAML::Node& v) {
+                   ParseAlertTargets(check, v, config_file, &out->webhooks);
+                 }},
+            });
 }
 
 void ParseAllowedHosts(Checker& check, const YAML::Node& v, ServeConfig* cfg) {
@@ -320,6 +517,18 @@ ServeConfigResult ParseServeConfig(std::string_view text, const std::string& fil
                           [&](const YAML::Node&, const YAML::Node& p) {
                             if (auto s = check.String(p, "source.path")) cfg.source.path = *s;
                           }},
+                         {"verify",
+                          [&](const YAML::Node&, const YAML::Node& x) {
+                            ParseVerify(check, x, file_name, &cfg.source.verify);
+                          }},
+                         {"pullRequests",
+                          [&](const YAML::Node&, const YAML::Node& x) {
+                            if (!x.IsScalar() || (x.Scalar() != "true" && x.Scalar() != "false")) {
+                              check.Error(x, "source.pullRequests must be true or false");
+                              return;
+                            }
+                            cfg.source.pull_requests = x.Scalar() == "true";
+                          }},
                          {"interval",
                           [&](const YAML::Node&, const YAML::Node& i) {
                             auto s = check.String(i, "source.interval");
@@ -423,6 +632,10 @@ ServeConfigResult ParseServeConfig(std::string_view text, const std::string& fil
              ParseArtifacts(check, v, file_name, &cfg.artifacts);
            }},
           {"cache", [&](const YAML::Node&, const YAML::Node& v) { ParseCache(check, v, &cfg); }},
+          {"notify",
+           [&](const YAML::Node&, const YAML::Node& v) {
+             ParseNotify(check, v, file_name, &cfg.notify);
+           }},
       });
   if (root.IsMap() && !has_source) check.Error(root, "'source' is required");
 

@@ -1,6 +1,9 @@
 // The configuration of `gitdisc serve` (DESIGN.md §8, docs/daemon.md): which
-// branch to follow, which libvirt connections to manage, where to keep state,
-// where to listen, and the secrets of the webhooks and the API.
+// branch to follow (and which signatures it must carry, and whether pull
+// request heads are fetched for previews), which libvirt connections to
+// manage, where to keep state, where to listen, the secrets of the webhooks
+// and the API, and where to report (commit statuses on GitHub/GitLab, alert
+// webhooks).
 //
 // ParseServeConfig validates the whole file and reports every problem as a
 // located diagnostic ("FILE:LINE:COLUMN: error: MESSAGE"), like spec errors;
@@ -22,6 +25,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "specs/verify_options.h"
 #include "specs/spec_types.h"
 
 namespace gitdisc::serve {
@@ -48,6 +52,12 @@ struct ServeConfig {
     std::string branch = "main";
     std::string path = ".";  // spec folder inside the repo
     std::chrono::milliseconds interval{std::chrono::minutes(1)};
+    // source.verify: signed commits only (files resolved against the
+    // config's folder; the allowed signers file is parsed at load).
+    specs::VerifyOptions verify;
+    // source.pullRequests: the mirror also fetches refs/pull/*/head (GitHub)
+    // and refs/merge-requests/*/head (GitLab), for previews.
+    bool pull_requests = false;
   };
   Source source;
   std::vector<std::string> connections{"qemu:///system"};
@@ -84,6 +94,26 @@ struct ServeConfig {
     std::chrono::seconds pool_grace{3600};
   };
   Cache cache;
+
+  // notify.githubStatus / notify.gitlabStatus: commit statuses.
+  struct StatusTarget {
+    std::string api_url;  // e.g. https://api.github.com, https://gitlab.example/api/v4
+    std::string repo;     // GitHub OWNER/NAME; GitLab project id or path (group/name)
+    Secret token;
+  };
+  // notify.webhooks[]: alerts, signed like the generic receiver.
+  struct AlertTarget {
+    std::string url;
+    Secret secret;
+    std::vector<std::string> events;  // event reasons (serve/alerts.h)
+  };
+  struct Notify {
+    std::optional<StatusTarget> github_status;
+    std::optional<StatusTarget> gitlab_status;
+    std::vector<AlertTarget> webhooks;
+    bool empty() const { return !github_status && !gitlab_status && webhooks.empty(); }
+  };
+  Notify notify;
 };
 
 struct ServeConfigResult {

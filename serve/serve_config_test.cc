@@ -161,6 +161,76 @@ TEST_F(ServeConfigTest, DuplicateKeysAndConnectionsAreErrors) {
   EXPECT_THAT(e[1], HasSubstr("duplicate connection 'a'"));
 }
 
+// A syntactically valid allowed_signers line (the config checks the format only).
+std::string SignerLine() {
+  // "ssh-ed25519" + 32 key bytes, base64.
+  return "alice@example.com ssh-ed25519 "
+         "AAAAC3NzaC1lZDI1NTE5AAAAIEvtYkEFkOgL/sj3v+q0h4ctUC2b29yfyHTQPHovgA44\n";
+}
+
+TEST_F(ServeConfigTest, ReadsVerificationPullRequestsAndNotifications) {
+  ASSERT_TRUE(WriteFileAtomic(dir_ + "/allowed_signers", SignerLine()).ok());
+  ASSERT_TRUE(WriteFileAtomic(dir_ + "/trusted.gpg", "keys").ok());
+  WriteSecret("gh.token", "ghp-token\n");
+  WriteSecret("gl.token", "glpat-token");
+  WriteSecret("alert.secret", "alert");
+  std::string text =
+      "source:\n"
+      "  repo: https://git.example/fleet.git\n"
+      "  pullRequests: true\n"
+      "  verify: {allowedSignersFile: allowed_signers, gpgKeyringFile: trusted.gpg, mode: all}\n"
+      "notify:\n"
+      "  githubStatus: {apiUrl: https://api.github.com/, repo: acme/fleet, tokenFile: gh.token}\n"
+      "  gitlabStatus: {apiUrl: https://gitlab.example/api/v4, project: group/fleet,"
+      " tokenFile: gl.token}\n"
+      "  webhooks:\n"
+      "    - {url: https://hooks.slack.example/T/B/X, secretFile: alert.secret,"
+      " events: [ApplyFailed, Halted, Drifted]}\n";
+  auto r = ParseServeConfig(text, dir_ + "/config.yaml");
+  ASSERT_TRUE(r.config) << ::testing::PrintToString(Errors(r));
+  const ServeConfig& c = *r.config;
+  EXPECT_TRUE(c.source.pull_requests);
+  EXPECT_EQ(c.source.verify.allowed_signers_file, dir_ + "/allowed_signers");
+  EXPECT_EQ(c.source.verify.gpg_keyring_file, dir_ + "/trusted.gpg");
+  EXPECT_EQ(c.source.verify.mode, specs::VerifyMode::kAll);
+  ASSERT_TRUE(c.notify.github_status);
+  EXPECT_EQ(c.notify.github_status->api_url, "https://api.github.com");
+  EXPECT_EQ(c.notify.github_status->repo, "acme/fleet");
+  EXPECT_EQ(c.notify.github_status->token.Reveal(), "ghp-token");
+  ASSERT_TRUE(c.notify.gitlab_status);
+  EXPECT_EQ(c.notify.gitlab_status->repo, "group/fleet");
+  ASSERT_EQ(c.notify.webhooks.size(), 1u);
+  EXPECT_THAT(c.notify.webhooks[0].events,
+              ::testing::ElementsAre("ApplyFailed", "Halted", "Drifted"));
+  EXPECT_EQ(c.notify.webhooks[0].secret.Reveal(), "alert");
+}
+
+TEST_F(ServeConfigTest, NotifyAndVerifyProblemsAreLocatedErrors) {
+  ASSERT_TRUE(WriteFileAtomic(dir_ + "/bad_signers", "alice@example.com not-a-key\n").ok());
+  WriteSecret("open.token", "t", 0644);
+  std::string text =
+      "source:\n"
+      "  repo: /srv/fleet.git\n"
+      "  pullRequests: yes please\n"
+      "  verify: {allowedSignersFile: bad_signers, mode: some}\n"
+      "notify:\n"
+      "  githubStatus: {apiUrl: ftp://x, repo: fleet, tokenFile: open.token}\n"
+      "  webhooks:\n"
+      "    - {url: https://x.example, events: [ApplyFailed, Explosion]}\n";
+  auto r = ParseServeConfig(text, dir_ + "/config.yaml");
+  EXPECT_FALSE(r.config);
+  std::string all = ::testing::PrintToString(Errors(r));
+  EXPECT_THAT(all, HasSubstr("config.yaml:3:17: error: source.pullRequests must be true or false"));
+  EXPECT_THAT(all, HasSubstr("bad_signers:1: error:"));
+  EXPECT_THAT(all, HasSubstr("source.verify.mode: verification mode must be 'tip' or 'all'"));
+  EXPECT_THAT(all, HasSubstr("notify.githubStatus.apiUrl must be an http:// or https:// URL"));
+  EXPECT_THAT(all, HasSubstr("notify.githubStatus.repo must be OWNER/NAME"));
+  EXPECT_THAT(all, HasSubstr("accessible to other users"));
+  EXPECT_THAT(all, HasSubstr("unknown event 'Explosion'"));
+  EXPECT_THAT(all, HasSubstr("notify.webhooks[0]: 'secretFile' is required"));
+  EXPECT_EQ(all.find("ApplyFailed'"), std::string::npos);
+}
+
 TEST_F(ServeConfigTest, CacheBoundAndPoolGrace) {
   auto defaults = ParseServeConfig("source: {repo: /r}\n", dir_ + "/c.yaml");
   ASSERT_TRUE(defaults.config);

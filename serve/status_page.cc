@@ -128,6 +128,15 @@ std::string RenderStatusPage(const FleetStatus& s) {
     for (const auto& e : s.source.spec_errors) h += EscapeMarkup(e) + "\n";
     h += "</pre></section>\n";
   }
+  if (!s.source.unverified_revision.empty()) {
+    h += "<section class=\"errors\" id=\"signature-unverified\"><h2>SignatureUnverified at " +
+         EscapeMarkup(Short(s.source.unverified_revision)) + "</h2><pre>commit " +
+         EscapeMarkup(Short(s.source.unverified_commit)) + ": " +
+         EscapeMarkup(s.source.unverified_reason) + "\nnot applied; acting on " +
+         EscapeMarkup(s.source.last_valid_revision.empty() ? "none"
+                                                           : Short(s.source.last_valid_revision)) +
+         "</pre></section>\n";
+  }
 
   // Condition summary.
   h += "<section><h2>Fleet</h2><div class=\"summary\">";

@@ -81,5 +81,19 @@ TEST(StatusTable, SpecErrorsAndEmptyFleet) {
   EXPECT_THAT(t, HasSubstr("no VMs found"));
 }
 
+TEST(StatusPage, SignatureUnverifiedIsShownWithTheCommitAndWhy) {
+  auto s = testing::SampleFleetStatus();
+  s.source.revision = "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee";
+  s.source.unverified_revision = s.source.revision;
+  s.source.unverified_commit = "dddddddddddddddddddddddddddddddddddddddd";
+  s.source.unverified_reason = "unknown key: SHA256:abc is not in <signers>";
+  std::string html = RenderStatusPage(s);
+  EXPECT_THAT(html, HasSubstr("SignatureUnverified at eeeeeeeeeeee"));
+  EXPECT_THAT(html, HasSubstr("commit dddddddddddd: unknown key: SHA256:abc is not in &lt;signers&gt;"));
+  EXPECT_THAT(html, HasSubstr("not applied; acting on 4f2a9c1e7b3d"));
+  std::string t = reconciler::RenderFleetTable(s, false);
+  EXPECT_THAT(t, HasSubstr("SignatureUnverified at eeeeeeeeeeee: commit dddddddddddd: unknown key"));
+}
+
 }  // namespace
 }  // namespace gitdisc::serve

@@ -1,5 +1,7 @@
 #include "serve/webhooks.h"
 
+#include <algorithm>
+#include <initializer_list>
 #include <nlohmann/json.hpp>
 
 #include "base/ascii.h"
@@ -53,6 +55,52 @@ std::string Printable(std::string_view s, size_t max = 128) {
   std::string out;
   for (char c : s.substr(0, max)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
   return out;
+}
+
+bool IsCommitId(const std::string& s) {
+  return s.size() == 40 && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+const nlohmann::json* Path(const nlohmann::json& j, std::initializer_list<const char*> keys) {
+  const nlohmann::json* at = &j;
+  for (const char* k : keys) {
+    if (!at->is_object()) return nullptr;
+    auto it = at->find(k);
+    if (it == at->end()) return nullptr;
+    at = &*it;
+  }
+  return at;
+}
+
+std::string StringAt(const nlohmann::json& j, std::initializer_list<const char*> keys) {
+  const nlohmann::json* v = Path(j, keys);
+  return v != nullptr && v->is_string() ? v->get<std::string>() : std::string();
+}
+
+int IntAt(const nlohmann::json& j, std::initializer_list<const char*> keys) {
+  const nlohmann::json* v = Path(j, keys);
+  return v != nullptr && v->is_number_integer() ? v->get<int>() : 0;
+}
+
+// The preview outcome for a pull/merge request event, once its fields are read.
+WebhookOutcome PreviewOutcome(const char* provider, const std::string& action, bool wanted,
+                              const std::string& base, const std::string& branch, int number,
+                              const std::string& sha) {
+  if (!wanted) {
+    return Make(200, "ignored", "pull request action '" + Printable(action, 40) + "' needs no preview");
+  }
+  if (base != branch) {
+    return Make(200, "ignored", "pull request into " + Printable(base) + ", not the tracked branch");
+  }
+  if (number <= 0 || !IsCommitId(sha)) {
+    return Make(400, "bad_request", "pull request payload without a number and head commit");
+  }
+  WebhookOutcome o = Make(202, "preview", "preview enqueued");
+  o.preview = PullRequestHead{provider, number, sha};
+  o.revision = sha;
+  return o;
 }
 
 }  // namespace
@@ -136,6 +184,15 @@ WebhookOutcome WebhookHandler::Github(const WebhookRequest& r) const {
   WebhookOutcome o;
   if (event == "ping") {
     o = Make(200, "ping", "pong");
+  } else if (event == "pull_request") {
+    nlohmann::json j = nlohmann::json::parse(FormPayload(r.body), nullptr, false);
+    std::string action = j.is_object() ? StringAt(j, {"action"}) : "";
+    bool wanted = action == "opened" || action == "synchronize" || action == "reopened";
+    o = j.is_object()
+            ? PreviewOutcome("github", action, wanted, StringAt(j, {"pull_request", "base", "ref"}),
+                             branch_, IntAt(j, {"number"}),
+                             StringAt(j, {"pull_request", "head", "sha"}))
+            : Make(400, "bad_request", "pull_request payload is not JSON");
   } else if (event != "push") {
     o = Make(200, "ignored", "event '" + Printable(event, 40) + "' is not handled");
   } else {
@@ -168,7 +225,17 @@ WebhookOutcome WebhookHandler::Gitlab(const WebhookRequest& r) const {
   if (auto dup = Dedup(WebhookProvider::kGitlab, delivery)) return *dup;
   std::string event = r.header("X-Gitlab-Event");
   WebhookOutcome o;
-  if (event != "Push Hook") {
+  if (event == "Merge Request Hook") {
+    nlohmann::json j = nlohmann::json::parse(r.body, nullptr, false);
+    std::string action = j.is_object() ? StringAt(j, {"object_attributes", "action"}) : "";
+    bool wanted = action == "open" || action == "update" || action == "reopen";
+    o = j.is_object()
+            ? PreviewOutcome("gitlab", action, wanted,
+                             StringAt(j, {"object_attributes", "target_branch"}), branch_,
+                             IntAt(j, {"object_attributes", "iid"}),
+                             StringAt(j, {"object_attributes", "last_commit", "id"}))
+            : Make(400, "bad_request", "merge request payload is not JSON");
+  } else if (event != "Push Hook") {
     o = Make(200, "ignored", "event '" + Printable(event, 40) + "' is not handled");
   } else {
     nlohmann::json j = nlohmann::json::parse(r.body, nullptr, false);

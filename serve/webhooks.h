@@ -4,13 +4,17 @@
 // maps an outcome to its response, its metric and its log line.
 //
 //  - GitHub:  X-Hub-Signature-256: sha256=<hex HMAC-SHA256(secret, raw body)>,
-//             X-GitHub-Event ping|push, X-GitHub-Delivery de-duplicated.
-//  - GitLab:  X-Gitlab-Token equal to the token, X-Gitlab-Event "Push Hook",
-//             Idempotency-Key de-duplicated when sent.
+//             X-GitHub-Event ping|push|pull_request, X-GitHub-Delivery
+//             de-duplicated.
+//  - GitLab:  X-Gitlab-Token equal to the token, X-Gitlab-Event "Push Hook" |
+//             "Merge Request Hook", Idempotency-Key de-duplicated when sent.
 //  - Generic: X-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>,
 //             X-Delivery-Id de-duplicated when sent; an optional JSON body
 //             {"ref": "refs/heads/B"} or {"branch": "B"} limits it to a branch.
-// Only pushes to the tracked branch trigger. Secrets are compared in constant
+// Only pushes to the tracked branch trigger. A pull request (GitHub: opened,
+// synchronize, reopened) or merge request (GitLab: open, update, reopen)
+// whose base is the tracked branch yields its head for a preview (result
+// "preview"; serve/previews.h), never a fetch of the branch. Secrets are compared in constant
 // time (digests, so not even their length leaks); an outcome never carries a
 // secret or a hint about it ("401 with no detail").
 //
@@ -42,15 +46,23 @@ struct WebhookRequest {
   std::string_view body;
 };
 
+// A pull request's head commit, to be previewed.
+struct PullRequestHead {
+  std::string provider;  // "github" | "gitlab"
+  int number = 0;        // pull request number / merge request iid
+  std::string sha;       // 40 hex
+};
+
 struct WebhookOutcome {
   int http_status = 500;
-  // Metric label: accepted | ignored | ping | duplicate | unauthorized |
-  // bad_request | too_large | not_configured.
+  // Metric label: accepted | preview | ignored | ping | duplicate |
+  // unauthorized | bad_request | too_large | not_configured.
   std::string result;
   std::string reason;    // for the response body and logs; never secret
   bool trigger = false;  // enqueue a fetch
   std::string delivery;  // delivery id when one was sent (safe to log)
   std::string revision;  // the pushed commit, when the payload names it
+  std::optional<PullRequestHead> preview;  // result "preview"
 };
 
 struct WebhookSecrets {

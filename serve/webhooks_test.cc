@@ -183,3 +183,74 @@ TEST(Webhooks, UnconfiguredProviderIs404) {
 
 }  // namespace
 }  // namespace gitdisc::serve
+
+namespace gitdisc::serve {
+namespace {
+
+class PullRequestHookTest : public WebhooksTest {
+ protected:
+  Req GithubPr(const std::string& action, const std::string& base, const std::string& sha,
+               const std::string& delivery) {
+    Req r;
+    r.body = R"({"action":")" + action + R"(","number":12,"pull_request":{"head":{"sha":")" +
+             sha + R"("},"base":{"ref":")" + base + R"("}}})";
+    r.headers = {{"X-GitHub-Event", "pull_request"},
+                 {"X-GitHub-Delivery", delivery},
+                 {"X-Hub-Signature-256", SignatureHeaderValue(kGithubSecret, r.body)}};
+    return r;
+  }
+  Req GitlabMr(const std::string& action, const std::string& target, const std::string& sha) {
+    Req r;
+    r.body = R"({"object_kind":"merge_request","object_attributes":{"iid":4,"action":")" +
+             action + R"(","target_branch":")" + target + R"(","last_commit":{"id":")" + sha +
+             R"("}}})";
+    r.headers = {{"X-Gitlab-Event", "Merge Request Hook"}, {"X-Gitlab-Token", "gl-token"}};
+    return r;
+  }
+  const std::string sha_ = "0123456789abcdef0123456789abcdef01234567";
+};
+
+TEST_F(PullRequestHookTest, AnOpenedGithubPullRequestIntoTheBranchIsAPreviewNotAFetch) {
+  auto o = handler_.Handle(WebhookProvider::kGithub, GithubPr("opened", "main", sha_, "d1").Get());
+  EXPECT_EQ(o.http_status, 202);
+  EXPECT_EQ(o.result, "preview");
+  EXPECT_FALSE(o.trigger);
+  ASSERT_TRUE(o.preview.has_value());
+  EXPECT_EQ(o.preview->provider, "github");
+  EXPECT_EQ(o.preview->number, 12);
+  EXPECT_EQ(o.preview->sha, sha_);
+  auto sync =
+      handler_.Handle(WebhookProvider::kGithub, GithubPr("synchronize", "main", sha_, "d2").Get());
+  EXPECT_EQ(sync.result, "preview");
+}
+
+TEST_F(PullRequestHookTest, OtherActionsBasesAndBadHeadsAreNotPreviewed) {
+  auto closed =
+      handler_.Handle(WebhookProvider::kGithub, GithubPr("closed", "main", sha_, "d3").Get());
+  EXPECT_EQ(closed.result, "ignored");
+  EXPECT_FALSE(closed.preview.has_value());
+  auto other =
+      handler_.Handle(WebhookProvider::kGithub, GithubPr("opened", "dev", sha_, "d4").Get());
+  EXPECT_EQ(other.result, "ignored");
+  auto bad =
+      handler_.Handle(WebhookProvider::kGithub, GithubPr("opened", "main", "HEAD~1", "d5").Get());
+  EXPECT_EQ(bad.http_status, 400);
+  EXPECT_FALSE(bad.preview.has_value());
+  Req forged = GithubPr("opened", "main", sha_, "d6");
+  forged.headers["X-Hub-Signature-256"] = SignatureHeaderValue("wrong", forged.body);
+  EXPECT_EQ(handler_.Handle(WebhookProvider::kGithub, forged.Get()).http_status, 401);
+}
+
+TEST_F(PullRequestHookTest, AGitlabMergeRequestUpdateIsAPreview) {
+  auto o = handler_.Handle(WebhookProvider::kGitlab, GitlabMr("update", "main", sha_).Get());
+  EXPECT_EQ(o.result, "preview");
+  ASSERT_TRUE(o.preview.has_value());
+  EXPECT_EQ(o.preview->provider, "gitlab");
+  EXPECT_EQ(o.preview->number, 4);
+  EXPECT_EQ(o.preview->sha, sha_);
+  EXPECT_EQ(handler_.Handle(WebhookProvider::kGitlab, GitlabMr("merge", "main", sha_).Get()).result,
+            "ignored");
+}
+
+}  // namespace
+}  // namespace gitdisc::serve

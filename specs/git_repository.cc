@@ -13,11 +13,13 @@
 #include <random>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "base/file_util.h"
 #include "base/url_text.h"
 #include "base/sha256.h"
 #include "specs/git_internal.h"
+#include "specs/git_repository_impl.h"
 #include "specs/git_tree_impl.h"
 
 namespace gitdisc::specs {
@@ -41,6 +43,8 @@ namespace {
 constexpr const char* kRemoteName = "origin";
 constexpr const char* kHeadsSpec = "+refs/heads/*:refs/heads/*";
 constexpr const char* kTagsSpec = "+refs/tags/*:refs/tags/*";
+constexpr const char* kGithubPullSpec = "+refs/pull/*/head:refs/pull/*/head";
+constexpr const char* kGitlabMergeSpec = "+refs/merge-requests/*/head:refs/merge-requests/*/head";
 
 bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
@@ -273,24 +277,6 @@ Result<GitCredentials> GitCredentials::FromEnvironment() {
   return c;
 }
 
-struct GitRepository::Impl {
-  std::shared_ptr<GitRepoHandle> handle;
-  std::string location;
-  std::string path;
-  bool remote = false;
-  bool bare = false;
-  GitOpenOptions options;
-  Status fetch_status;
-
-  git_repository* repo() const { return handle->repo.get(); }
-  Status Ready() const {
-    if (handle->repo != nullptr) return Status::Ok();
-    return fetch_status.ok() ? Status::Unavailable("no mirror of " + location + " yet")
-                             : fetch_status;
-  }
-
-  Result<GitObjectPtr> PeelToCommit(std::string_view rev) const;
-};
 
 namespace {
 
@@ -319,10 +305,18 @@ Status FetchInto(git_repository* repo, const std::string& url, const GitOpenOpti
   fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_ALL;
   fo.update_fetchhead = 0;
   fo.proxy_opts.type = GIT_PROXY_AUTO;
+  // The refspecs are given on every fetch (not only stored in the mirror's
+  // config), so turning pull request heads on or off applies to old mirrors.
+  std::vector<const char*> specs = {kHeadsSpec, kTagsSpec};
+  if (options.pull_requests) {
+    specs.push_back(kGithubPullSpec);
+    specs.push_back(kGitlabMergeSpec);
+  }
+  git_strarray refspecs = {const_cast<char**>(specs.data()), specs.size()};
   bool watchdog_fired = false;
   {
     FetchWatchdog watchdog(ctx.deadline);
-    rc = git_remote_fetch(remote.get(), nullptr, &fo, "gitdisc: fetch");
+    rc = git_remote_fetch(remote.get(), &refspecs, &fo, "gitdisc: fetch");
     watchdog_fired = watchdog.fired();
   }
   if (rc != 0) {

@@ -6,7 +6,8 @@
 //   - a remote URL: file://, http(s)://, ssh://, git:// or scp-style
 //     (user@host:path). A remote is kept as a bare mirror under
 //     STATE/mirrors/<first 16 hex digits of sha256(URL)> whose refs/heads and
-//     refs/tags follow the remote's (forced updates, pruned), and whose HEAD
+//     refs/tags (and, when asked, pull request heads) follow the remote's
+//     (forced updates, pruned), and whose HEAD
 //     names the remote's default branch. A fetch has a deadline (checked in
 //     libgit2's progress callbacks, since libgit2 1.5 has no network timeout
 //     option, and enforced on a call blocked on the network by interrupting
@@ -56,6 +57,9 @@ struct GitOpenOptions {
   std::chrono::seconds fetch_timeout{120};
   // false: use an existing mirror as it is (kNotFound when there is none).
   bool fetch = true;
+  // Mirrors also fetch pull request heads: refs/pull/*/head (GitHub) and
+  // refs/merge-requests/*/head (GitLab), kept under the same names.
+  bool pull_requests = false;
   GitCredentials credentials;
 };
 
@@ -64,6 +68,15 @@ struct CommitInfo {
   std::string summary;  // first line of the message
   int64_t time = 0;     // committer time, seconds since the epoch
   std::vector<std::string> parents;
+};
+
+// A commit's signature as Git stores it (the gpgsig header) and the bytes it
+// signs (the commit object without that header).
+struct CommitSignatureData {
+  std::string commit;       // 40 hex
+  std::string signature;    // as stored (armored); "" when the commit is unsigned
+  std::string signed_data;  // what the signature covers
+  int64_t time = 0;         // committer time, seconds since the epoch
 };
 
 // True when `location` names a remote (URL or scp-style) rather than a path.
@@ -107,6 +120,15 @@ class GitRepository {
   // kNotFound for unknown revisions, kInvalid for ambiguous ones.
   Result<std::string> ResolveRevision(std::string_view rev) const;
   Result<CommitInfo> Commit(std::string_view sha) const;
+  // The signature of a commit (git_commit_extract_signature). An unsigned
+  // commit is no error: its signature is empty.
+  Result<CommitSignatureData> Signature(std::string_view sha) const;
+  // Commits reachable from `tip` and from none of `hide` (git rev-list TIP
+  // ^HIDE...), newest first. Hidden revisions that are unknown are skipped.
+  // kInvalid when there are more than `max`.
+  Result<std::vector<std::string>> CommitsBetween(std::string_view tip,
+                                                  const std::vector<std::string>& hide,
+                                                  size_t max) const;
   // The commit's tree as a RepoTree (no checkout).
   Result<std::unique_ptr<GitTree>> TreeAt(std::string_view sha) const;
 

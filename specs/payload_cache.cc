@@ -74,14 +74,27 @@ Result<std::vector<PayloadFile>> PayloadContentCache::List(const RepoTree& tree,
   return files;
 }
 
-Result<std::vector<PayloadFile>> PayloadContentCache::LoadFromDisk(const std::string& id) const {
-  if (!IsTreeId(id)) return Status::Invalid("not a tree id");
-  auto text = ReadFile(JoinPath(dir_, id + ".json"), kMaxCacheFileBytes);
-  if (!text.ok()) return text.status();
+Result<std::string> EncodeFileList(const std::vector<PayloadFile>& files, std::string_view key) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const PayloadFile& f : files) {
+    nlohmann::json e = {{"path", f.path}, {"mode", f.mode}, {"size", f.size}, {"sha256", f.sha256}};
+    if (f.is_symlink()) e["target"] = f.symlink_target;
+    list.push_back(std::move(e));
+  }
+  nlohmann::json j = {{"format", kCacheFormat}, {"tree", key}, {"files", std::move(list)}};
   try {
-    nlohmann::json j = nlohmann::json::parse(*text);
-    if (j.at("format").get<int>() != kCacheFormat || j.at("tree").get<std::string>() != id) {
-      return Status::Corrupt("cache entry " + id + " does not match");
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::strict);
+  } catch (const nlohmann::json::exception&) {
+    return Status::Invalid("a path is not UTF-8");
+  }
+}
+
+Result<std::vector<PayloadFile>> DecodeFileList(std::string_view text, std::string_view key) {
+  const std::string what = "file list " + std::string(key);
+  try {
+    nlohmann::json j = nlohmann::json::parse(text);
+    if (j.at("format").get<int>() != kCacheFormat || j.at("tree").get<std::string>() != key) {
+      return Status::Corrupt(what + " does not match");
     }
     std::vector<PayloadFile> files;
     for (const nlohmann::json& f : j.at("files")) {
@@ -93,33 +106,30 @@ Result<std::vector<PayloadFile>> PayloadContentCache::LoadFromDisk(const std::st
       p.symlink_target = f.value("target", std::string());
       if (p.path.empty() || !IsSha256Hex(p.sha256) ||
           (p.mode != 0644 && p.mode != 0755 && p.mode != 0777)) {
-        return Status::Corrupt("cache entry " + id + " holds a bad file record");
+        return Status::Corrupt(what + " holds a bad file record");
       }
       files.push_back(std::move(p));
     }
     return files;
   } catch (const nlohmann::json::exception& e) {
-    return Status::Corrupt("cache entry " + id + ": " + e.what());
+    return Status::Corrupt(what + ": " + e.what());
   }
+}
+
+Result<std::vector<PayloadFile>> PayloadContentCache::LoadFromDisk(const std::string& id) const {
+  if (!IsTreeId(id)) return Status::Invalid("not a tree id");
+  auto text = ReadFile(JoinPath(dir_, id + ".json"), kMaxCacheFileBytes);
+  if (!text.ok()) return text.status();
+  return DecodeFileList(*text, id);
 }
 
 void PayloadContentCache::StoreOnDisk(const std::string& id,
                                       const std::vector<PayloadFile>& files) const {
-  nlohmann::json list = nlohmann::json::array();
-  for (const PayloadFile& f : files) {
-    nlohmann::json e = {{"path", f.path}, {"mode", f.mode}, {"size", f.size}, {"sha256", f.sha256}};
-    if (f.is_symlink()) e["target"] = f.symlink_target;
-    list.push_back(std::move(e));
-  }
-  nlohmann::json j = {{"format", kCacheFormat}, {"tree", id}, {"files", std::move(list)}};
   // A cache that cannot be written only costs a re-hash next time.
   if (!MakeDirs(dir_, 0700).ok()) return;
-  std::string text;
-  try {
-    text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::strict);
-  } catch (const nlohmann::json::exception&) {
-    return;  // a path that is not UTF-8: keep it in memory only
-  }
+  auto encoded = EncodeFileList(files, id);
+  if (!encoded.ok()) return;  // a path that is not UTF-8: keep it in memory only
+  const std::string& text = *encoded;
   // Temp file + rename, without fsync: a torn entry after a crash fails the
   // parse / tree-id check on load and is simply recomputed, so durability is
   // not worth an fsync per folder (1,000 folders: ~20 s on a slow disk).

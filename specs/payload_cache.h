@@ -30,6 +30,14 @@
 
 namespace gitdisc::specs {
 
+// The JSON form of a file list kept on disk (here and beside unpacked
+// artifacts, specs/unpacked_artifacts.h): [{"path","mode","size","sha256"
+// [,"target"]}…]. Decoding checks every record (kCorrupt when one is bad);
+// encoding fails (kInvalid) for a path that is not UTF-8.
+Result<std::string> EncodeFileList(const std::vector<PayloadFile>& files, std::string_view key);
+// `key` must match the one the list was encoded with.
+Result<std::vector<PayloadFile>> DecodeFileList(std::string_view text, std::string_view key);
+
 class PayloadContentCache {
  public:
   // state_dir empty: memory only.

@@ -46,8 +46,11 @@ struct PayloadContent {
   // Where the bytes are. path: sources: the payload folder inside the
   // revision's RepoTree (file f is at tree_folder + "/" + f.path). file:/url:
   // sources: the one verified artifact on local disk (tree_folder is "").
+  // file:/url: with unpack: the extracted tree on local disk (file f is at
+  // local_folder + "/" + f.path; tree_folder and local_path are "").
   std::string tree_folder;
   std::string local_path;
+  std::string local_folder;
 };
 
 struct PayloadLimits {
@@ -62,7 +65,7 @@ Result<std::vector<PayloadFile>> ListPayloadFolder(const RepoTree& tree, std::st
                                                    const PayloadLimits& limits = {});
 
 // The payload's file list as it will appear on the disc, for a `file:` or
-// `url:` source: one file named ArtifactFileName(source), mode 0644, whose
+// `url:` source without unpack (specs/unpacked_artifacts.h has the other): one file named ArtifactFileName(source), mode 0644, whose
 // sha256 is the pinned digest and whose size is `size` (0 when not known yet;
 // size is not part of the payload identity).
 PayloadFile ArtifactPayloadFile(const PayloadSource& source, uint64_t size = 0);

@@ -34,6 +34,13 @@ std::vector<Diagnostic> ErrorsOf(const Snapshot& snap) {
 
 }  // namespace
 
+Diagnostic SignatureDiagnostic(const SignatureVerdict& verdict) {
+  Diagnostic d;
+  d.pos.file = "commit " + verdict.commit.substr(0, 7);
+  d.message = "signature: " + verdict.Reason();
+  return d;
+}
+
 struct Snapshot::Parts {
   std::string revision;
   std::string spec_path;
@@ -42,6 +49,7 @@ struct Snapshot::Parts {
   std::vector<Diagnostic> diagnostics;
   std::shared_ptr<PayloadContentCache> cache;
   std::shared_ptr<ArtifactStore> artifacts;
+  std::shared_ptr<UnpackedArtifacts> unpacked;
 };
 
 Snapshot::Snapshot(Parts parts)
@@ -51,7 +59,8 @@ Snapshot::Snapshot(Parts parts)
       load_(std::move(parts.load)),
       diagnostics_(std::move(parts.diagnostics)),
       cache_(std::move(parts.cache)),
-      artifacts_(std::move(parts.artifacts)) {}
+      artifacts_(std::move(parts.artifacts)),
+      unpacked_(std::move(parts.unpacked)) {}
 
 int64_t Snapshot::commit_time() const { return tree_->CommitTime(); }
 
@@ -65,6 +74,11 @@ std::string Snapshot::PayloadFolder(const Payload& payload) const {
 Result<std::vector<PayloadFile>> Snapshot::Files(const Payload& payload) const {
   if (std::holds_alternative<PathSource>(payload.source)) {
     return cache_->List(*tree_, PayloadFolder(payload));
+  }
+  if (IsUnpacked(payload.source)) {
+    auto tree = unpacked_->Get(payload.source);
+    if (!tree.ok()) return tree.status().Annotate("payload '" + payload.name + "'");
+    return std::move(tree->files);
   }
   return std::vector<PayloadFile>{ArtifactPayloadFile(payload.source)};
 }
@@ -84,6 +98,11 @@ Result<PayloadContent> Snapshot::Content(const Payload& payload) const {
   if (std::holds_alternative<PathSource>(payload.source)) {
     GITDISC_ASSIGN_OR_RETURN(c.files, Files(payload));
     c.tree_folder = PayloadFolder(payload);
+  } else if (IsUnpacked(payload.source)) {
+    auto tree = unpacked_->Get(payload.source, /*verify=*/true);
+    if (!tree.ok()) return tree.status().Annotate("payload '" + payload.name + "'");
+    c.files = std::move(tree->files);
+    c.local_folder = std::move(tree->folder);
   } else {
     auto local = artifacts_->Get(payload.source);
     if (!local.ok()) return local.status().Annotate("payload '" + payload.name + "'");
@@ -98,11 +117,14 @@ Result<PayloadContent> Snapshot::Content(const Payload& payload) const {
 Result<std::string> Snapshot::ReadFile(const PayloadContent& content,
                                        const PayloadFile& file) const {
   if (file.is_symlink()) return file.symlink_target;
-  if (!content.local_path.empty()) {
-    auto data = gitdisc::ReadFile(content.local_path, file.size);
+  if (!content.local_path.empty() || !content.local_folder.empty()) {
+    const std::string path = content.local_path.empty()
+                                 ? JoinPath(content.local_folder, file.path)
+                                 : content.local_path;
+    auto data = gitdisc::ReadFile(path, file.size);
     if (!data.ok()) return data.status();
     if (Sha256Hex(*data) != file.sha256) {
-      return Status::Corrupt(content.local_path + " changed since it was verified");
+      return Status::Corrupt(path + " changed since it was verified");
     }
     return data;
   }
@@ -114,17 +136,44 @@ Source::Source(SourceOptions options, std::unique_ptr<GitRepository> repo)
       repo_(std::move(repo)),
       cache_(std::make_shared<PayloadContentCache>(options_.state_dir, options_.payload_limits)),
       artifacts_(std::make_shared<ArtifactStore>(options_.state_dir, options_.artifact_limits,
-                                                 options_.artifact_policy)) {}
+                                                 options_.artifact_policy)),
+      unpacked_(std::make_shared<UnpackedArtifacts>(artifacts_, options_.state_dir,
+                                                    options_.unpack_limits,
+                                                    options_.payload_limits)) {}
 
 Result<std::unique_ptr<Source>> Source::Open(const GitLibrary& lib, SourceOptions options) {
   GitOpenOptions go;
   go.state_dir = options.state_dir;
   go.fetch_timeout = options.fetch_timeout;
   go.fetch = options.fetch_on_open;
+  go.pull_requests = options.pull_requests;
   go.credentials = options.credentials;
+  std::unique_ptr<SignaturePolicy> signatures;
+  if (options.verify.enabled()) {
+    // Anchors per followed branch of a repository, beside the mirrors.
+    std::string anchors =
+        options.state_dir.empty()
+            ? std::string()
+            : JoinPath(options.state_dir,
+                       "verified/" + MirrorName(options.repo + "\n" + options.branch));
+    GITDISC_ASSIGN_OR_RETURN(signatures, SignaturePolicy::Open(options.verify, anchors));
+  }
   GITDISC_ASSIGN_OR_RETURN(std::unique_ptr<GitRepository> repo,
                            GitRepository::Open(lib, options.repo, go));
-  return std::unique_ptr<Source>(new Source(std::move(options), std::move(repo)));
+  auto source = std::unique_ptr<Source>(new Source(std::move(options), std::move(repo)));
+  source->signatures_ = std::move(signatures);
+  return source;
+}
+
+Result<SignatureVerdict> Source::Verify(std::string_view rev) {
+  GITDISC_ASSIGN_OR_RETURN(std::string sha, Resolve(rev));
+  if (signatures_ == nullptr) {
+    SignatureVerdict v;
+    v.commit = sha;
+    v.detail = "not checked (verification is off)";
+    return v;
+  }
+  return signatures_->VerifyRevision(*repo_, sha);
 }
 
 Status Source::Fetch() { return repo_->Fetch(); }
@@ -148,6 +197,7 @@ Result<std::shared_ptr<const Snapshot>> Source::Load(std::string_view rev) {
   parts.tree = std::shared_ptr<const GitTree>(std::move(tree));
   parts.cache = cache_;
   parts.artifacts = artifacts_;
+  parts.unpacked = unpacked_;
   GITDISC_ASSIGN_OR_RETURN(parts.load,
                            LoadSpecs(*parts.tree, options_.spec_path, options_.load_options));
   parts.diagnostics = parts.load.diagnostics;
@@ -187,20 +237,36 @@ Result<SourceState> Source::State() {
       st.walkback_exhausted = true;
       break;
     }
-    const std::vector<Diagnostic>* known = validity_.Find(sha);
-    if (known == nullptr) {
+    std::optional<SignatureVerdict> refused;
+    if (signatures_ != nullptr) {
+      // Before the specs: the YAML of an unverified commit is never parsed.
+      GITDISC_ASSIGN_OR_RETURN(SignatureVerdict v, signatures_->VerifyRevision(*repo_, sha));
+      if (!v.verified()) refused = std::move(v);
+    }
+    const std::vector<Diagnostic>* known = refused ? nullptr : validity_.Find(sha);
+    if (!refused && known == nullptr) {
       GITDISC_ASSIGN_OR_RETURN(auto snap, Load(sha));
       (void)snap;
       known = validity_.Find(sha);
       if (known == nullptr) return Status::Internal("validity of " + sha + " not recorded");
     }
-    if (known->empty()) {
+    if (!refused && known->empty()) {
       st.newest_valid = sha;
       break;
     }
     GITDISC_ASSIGN_OR_RETURN(CommitInfo info, repo_->Commit(sha));
-    st.invalid.push_back(InvalidRevision{sha, info.summary, *known});
+    InvalidRevision inv{sha, info.summary, {}, std::nullopt};
+    if (refused) {
+      inv.diagnostics.push_back(SignatureDiagnostic(*refused));
+      inv.signature = std::move(refused);
+    } else {
+      inv.diagnostics = *known;
+    }
+    st.invalid.push_back(std::move(inv));
     sha = info.parents.empty() ? std::string() : info.parents.front();
+  }
+  if (signatures_ != nullptr && !st.newest_valid.empty()) {
+    signatures_->RecordVerified(st.newest_valid);
   }
   return st;
 }

@@ -4,15 +4,20 @@
 // For (repo, branch, spec path, state dir) a Source fetches the remote into
 // its mirror (remotes only), reports the branch's newest revision and its
 // newest *valid* revision — walking back from the tip over first parents, for
-// at most walkback_budget per call, to the first commit whose specs load without
-// errors and whose payload folders can be listed — together with the
-// diagnostics of every newer invalid commit (an invalid commit is never
-// partially applied). Load() gives one revision as a Snapshot: the loaded
+// at most walkback_budget per call, to the first commit that passes signature
+// verification (when SourceOptions::verify names trusted keys; the specs of a
+// refused commit are never read) and whose specs load without errors and
+// whose payload folders can be listed — together with the diagnostics of
+// every newer invalid commit (an invalid commit is never partially applied).
+// Each newest valid revision found is recorded as a verified anchor
+// (STATE/verified/, see specs/signature_policy.h). Load() gives one revision
+// as a Snapshot: the loaded
 // sets plus each payload's content listing, identity digest and bytes.
 //
 // Caches: Snapshots are memoised per commit (the 8 most recently used),
 // validity per commit (256), payload folder listings per Git tree id (memory,
-// bounded, + STATE/digests), url: artifacts in STATE/artifacts.
+// bounded, + STATE/digests), url: artifacts in STATE/artifacts, and the
+// extracted trees of unpack: true artifacts beside them.
 //
 // A Source is used by one thread at a time (the controller loop or a CLI
 // command). Snapshots are immutable, shared, and safe to use from any thread
@@ -37,8 +42,11 @@
 #include "specs/git_tree.h"
 #include "specs/payload_cache.h"
 #include "specs/payload_content.h"
+#include "specs/signature_policy.h"
+#include "specs/signature_verdict.h"
 #include "specs/spec_loader.h"
 #include "specs/spec_types.h"
+#include "specs/unpacked_artifacts.h"
 
 namespace gitdisc::specs {
 
@@ -49,14 +57,18 @@ struct SourceOptions {
   std::string state_dir;   // STATE: mirrors/, digests/, artifacts/
   std::chrono::seconds fetch_timeout{120};
   bool fetch_on_open = true;  // remotes: fetch once in Open
+  bool pull_requests = false;  // remotes: also fetch pull/merge request heads (previews)
   // Time one State() may spend walking back past invalid commits. Validity is
   // memoised per commit, so a walk cut short goes further at the next call.
   std::chrono::milliseconds walkback_budget{30'000};
   PayloadLimits payload_limits;
   ArtifactLimits artifact_limits;
+  UnpackLimits unpack_limits;  // archives of unpack: true artifacts
   ArtifactPolicy artifact_policy;  // file: roots, http: (none / https only by default)
   GitCredentials credentials;  // usually GitCredentials::FromEnvironment()
   LoadOptions load_options;
+  // Signed commits only (off unless a trusted key file is given).
+  VerifyOptions verify;
 };
 
 // One revision: its specs and access to its payloads.
@@ -81,7 +93,10 @@ class Snapshot {
   // kUnavailable / kNotFound when it cannot be fetched.
   Result<PayloadContent> Content(const Payload& payload) const;
   // The identity digest alone. For file:/url: it is computed from the pinned
-  // digest, without touching the artifact (no download).
+  // digest, without touching the artifact (no download) — except with
+  // unpack, whose identity is the extracted tree: the archive is fetched and
+  // extracted once per sha256 (specs/unpacked_artifacts.h), then its kept
+  // listing answers.
   Result<std::string> Digest(const Payload& payload) const;
   // The content digest alone (same rule for file:/url:).
   Result<std::string> ContentDigestOf(const Payload& payload) const;
@@ -103,14 +118,23 @@ class Snapshot {
   std::vector<Diagnostic> diagnostics_;
   std::shared_ptr<PayloadContentCache> cache_;
   std::shared_ptr<ArtifactStore> artifacts_;
+  std::shared_ptr<UnpackedArtifacts> unpacked_;
 };
 
-// A commit newer than the newest valid revision that failed validation.
+// A commit newer than the newest valid revision that failed validation or
+// signature verification.
 struct InvalidRevision {
   std::string revision;  // 40 hex
   std::string summary;   // first line of the commit message
   std::vector<Diagnostic> diagnostics;
+  // Set when refused for its signature (then its specs were never read);
+  // signature->commit may name an older commit (mode all).
+  std::optional<SignatureVerdict> signature;
 };
+
+// The diagnostic a refused signature shows as, located at the commit:
+// "commit 1a2b3c4: error: signature: unsigned: …".
+Diagnostic SignatureDiagnostic(const SignatureVerdict& verdict);
 
 struct SourceState {
   std::string branch;                    // the branch followed (resolved when defaulted)
@@ -139,6 +163,12 @@ class Source {
   // Tip and newest valid revision from what is known locally.
   Result<SourceState> State();
 
+  // The signature verdict on applying a revision ("" → the tip) under
+  // options().verify; verified without looking when verification is off.
+  // Does not record an anchor.
+  Result<SignatureVerdict> Verify(std::string_view rev);
+  bool verifying() const { return signatures_ != nullptr; }
+
   // Full SHA of a revision expression; "" → the branch tip.
   Result<std::string> Resolve(std::string_view rev) const;
   // Loads (or returns the memoised) Snapshot of a revision ("" → the tip).
@@ -162,10 +192,12 @@ class Source {
   std::unique_ptr<GitRepository> repo_;
   std::shared_ptr<PayloadContentCache> cache_;
   std::shared_ptr<ArtifactStore> artifacts_;
+  std::shared_ptr<UnpackedArtifacts> unpacked_;
   // Keyed by commits anyone may ask for (diff --rev, /api/v1/plan?rev=):
   // bounded, least recently used out first.
   LruMap<std::string, std::shared_ptr<const Snapshot>> snapshots_{8};
   LruMap<std::string, std::vector<Diagnostic>> validity_{256};  // sha → errors (empty: valid)
+  std::unique_ptr<SignaturePolicy> signatures_;                  // null: verification off
 };
 
 }  // namespace gitdisc::specs

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "specs/name_rules.h"
+#include "specs/payload_content.h"
 #include "specs/repo_path.h"
 
 namespace gitdisc::specs {
@@ -166,7 +167,7 @@ class Loader {
   // The tree-level rules for one payload's folder; false when one failed.
   Result<bool> CheckPayloadFolder(const Payload& p) {
     const PathSource* src = std::get_if<PathSource>(&p.source);
-    if (!src) return true;
+    if (!src) return CheckArtifactRun(p);
     std::string dir = JoinRepoPath(out_.spec_path, src->path);
     std::string what = "payload " + Quoted(p.name) + ": ";
     auto st = tree_.Stat(dir);
@@ -241,6 +242,31 @@ class Loader {
       }
     }
     return ok;
+  }
+
+  // A file: or url: payload without unpack is one file on the disc, named
+  // ArtifactFileName, mode 0644: a relative run program (with a '/') can only
+  // be that file, and it would not be executable. With unpack the tree is
+  // only known once the archive is fetched, so nothing is said here.
+  bool CheckArtifactRun(const Payload& p) {
+    if (p.run.empty() || IsUnpacked(p.source)) return true;
+    const std::string& prog = p.run[0];
+    if (prog.empty() || prog[0] == '/' || prog.find('/') == std::string::npos) return true;
+    const std::string what = "payload " + Quoted(p.name) + ": run program " + Quoted(prog);
+    const std::string name = ArtifactFileName(p.source);
+    auto norm = NormaliseRepoPath(prog);
+    if (!norm || norm->empty()) {
+      AddError(p.source_pos, what + " leaves the payload folder");
+    } else if (*norm != name) {
+      AddError(p.source_pos, what + " is not in the payload: without unpack the payload holds "
+                                    "only the artifact, " + Quoted(name) +
+                                    " (add unpack: true for an archive)");
+    } else {
+      AddError(p.source_pos, what + " is the artifact itself, delivered with mode 0644 (not "
+                                    "executable): run it through an interpreter, e.g. "
+                                    "[\"/bin/sh\", \"./" + name + "\"]");
+    }
+    return false;
   }
 
   void SortDiagnostics() {

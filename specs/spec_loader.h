@@ -9,7 +9,10 @@
 // or need the tree run: set names unique in the repo, and each `path:` payload
 // folder exists as a real folder (not a file, symlink or submodule), holds no
 // symlink leading out of it and no submodule, and holds its `run` program when
-// that is a relative path with a '/' (as a file with an execute bit).
+// that is a relative path with a '/' (as a file with an execute bit). A
+// `file:`/`url:` payload without `unpack` is the artifact alone (mode 0644), so
+// such a run program is an error there; with `unpack` the tree is not known
+// before the archive is fetched, and the run program is not checked.
 //
 // Payload `path:` values are relative to the spec path: the spec path is the
 // root of the fleet, so a fleet can live in a subfolder of a bigger repo.

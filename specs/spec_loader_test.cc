@@ -145,6 +145,47 @@ TEST(SpecLoader, RunProgramMustBeAnExecutableFileInThePayload) {
                           "file in 'payloads/b'"));
 }
 
+// A set with one artifact payload on lines 8-12 (the source on line 11).
+std::string ArtifactSetYaml(const std::string& name, const std::string& source,
+                            const std::string& run, const std::string& extra = "") {
+  return "apiVersion: gitdisc/v1\nkind: PayloadSet\nmetadata:\n  name: " + name +
+         "\nspec:\n  selector: {names: [\"*\"]}\n  payloads:\n"
+         "    - name: p\n"
+         "      version: \"1\"\n"
+         "      run: " + run + "\n"
+         "      " + source + "\n" + extra;
+}
+
+TEST(SpecLoader, RunProgramOfAnArtifactWithoutUnpackIsTheArtifactAlone) {
+  const std::string sha(64, 'a');
+  const std::string url = "url: {url: \"https://a.example/d/plugin-1.4.tgz?x=1\", sha256: \"" +
+                          sha + "\"}";
+  const std::string file = "file: {path: /srv/tool.run, sha256: \"" + sha + "\"}";
+  TestFolder dir;
+  dir.Write("a.yaml", ArtifactSetYaml("a", url, "[./install.sh]"));
+  dir.Write("b.yaml", ArtifactSetYaml("b", file, "[./tool.run]"));
+  dir.Write("c.yaml", ArtifactSetYaml("c", url, "[../x/y]"));
+  // Known to hold: through an interpreter, a PATH lookup, an absolute path.
+  dir.Write("d.yaml", ArtifactSetYaml("d", file, "[/bin/sh, ./tool.run]"));
+  dir.Write("e.yaml", ArtifactSetYaml("e", url, "[tar, xf, plugin-1.4.tgz]"));
+  // Unpacked: the tree is not known before the archive is fetched.
+  dir.Write("f.yaml", ArtifactSetYaml("f", url, "[./install.sh]", "      unpack: true\n"));
+  SpecLoad load = Load(dir);
+  EXPECT_THAT(
+      Problems(load),
+      ElementsAre("a.yaml:11:12: error: payload 'p': run program './install.sh' is not in the "
+                  "payload: without unpack the payload holds only the artifact, "
+                  "'plugin-1.4.tgz' (add unpack: true for an archive)",
+                  "b.yaml:11:13: error: payload 'p': run program './tool.run' is the artifact "
+                  "itself, delivered with mode 0644 (not executable): run it through an "
+                  "interpreter, e.g. [\"/bin/sh\", \"./tool.run\"]",
+                  "c.yaml:11:12: error: payload 'p': run program '../x/y' leaves the payload "
+                  "folder"));
+  std::vector<std::string> names;
+  for (const PayloadSet& s : load.sets) names.push_back(s.name);
+  EXPECT_THAT(names, ElementsAre("d", "e", "f"));
+}
+
 TEST(SpecLoader, YamlInsidePayloadFoldersIsPayloadContent) {
   TestFolder dir;
   dir.Write("a.yaml", SetYaml("a", "payloads/p"));

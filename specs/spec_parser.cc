@@ -526,7 +526,8 @@ class DocChecker {
     p->pos = At(n);
     auto f = Fields(
         n, "a payload",
-        {"name", "version", "path", "file", "url", "run", "timeout", "env", "after", "reboot"});
+        {"name", "version", "path", "file", "url", "unpack", "run", "timeout", "env", "after",
+         "reboot"});
     std::optional<std::string> result;
     std::string what = "a payload";
     if (auto* name = Require(f, n, "name", "a payload")) {
@@ -667,6 +668,23 @@ class DocChecker {
       if (auto* sha = Require(uf, *v, "sha256", "url")) src.sha256 = CheckSha(*sha);
       p->source = src;
     }
+    CheckUnpack(f, kind, p);
+  }
+
+  // `unpack: true|false` beside a file: or url: source (specs/unpacked_artifacts.h).
+  void CheckUnpack(const std::map<std::string, const YamlNode*>& f, const std::string& kind,
+                   Payload* p) {
+    const YamlNode* u = Optional(f, "unpack");
+    if (u == nullptr) return;
+    if (kind == "path") {
+      Error(*u, "unpack applies to file: and url: artifacts only; a path: payload is a folder "
+                "already");
+      return;
+    }
+    auto b = Bool(*u, "unpack");
+    if (!b) return;
+    if (auto* fs = std::get_if<FileSource>(&p->source)) fs->unpack = *b;
+    if (auto* us = std::get_if<UrlSource>(&p->source)) us->unpack = *b;
   }
 
   std::optional<std::string> CheckRelativePath(const YamlNode& at, const std::string& s) {

@@ -44,6 +44,29 @@ std::vector<std::string> Problems(const std::string& yaml) {
   return out;
 }
 
+TEST(SpecParser, UnpackIsReadBesideFileAndUrlSources) {
+  const std::string sha(64, 'a');
+  ParsedFile f = ParseSpecFile(
+      "f.yaml", WithPayloads("    - name: a\n      version: \"1\"\n      run: [./install.sh]\n"
+                             "      url: {url: \"https://a.example/a.tgz\", sha256: \"" + sha +
+                             "\"}\n      unpack: true\n"
+                             "    - name: b\n      version: \"1\"\n      run: [./install.sh]\n"
+                             "      unpack: True\n"
+                             "      file: {path: /srv/b.zip, sha256: \"" + sha + "\"}\n"
+                             "    - name: c\n      version: \"1\"\n      run: [/bin/true]\n"
+                             "      url: {url: \"https://a.example/c.tgz\", sha256: \"" + sha +
+                             "\"}\n      unpack: false\n"));
+  EXPECT_THAT(f.diagnostics, IsEmpty());
+  ASSERT_EQ(f.sets.size(), 1u);
+  const auto& p = f.sets[0].payloads;
+  ASSERT_EQ(p.size(), 3u);
+  EXPECT_EQ(p[0].source, PayloadSource(UrlSource{"https://a.example/a.tgz", sha, true}));
+  EXPECT_EQ(p[1].source, PayloadSource(FileSource{"/srv/b.zip", sha, true}));
+  EXPECT_EQ(p[2].source, PayloadSource(UrlSource{"https://a.example/c.tgz", sha, false}));
+  EXPECT_TRUE(IsUnpacked(p[0].source));
+  EXPECT_FALSE(IsUnpacked(p[2].source));
+}
+
 TEST(SpecParser, ParsesAFullPayloadSetWithEveryField) {
   ParsedFile f = ParseSpecFile("fleet/web.yaml", R"(# the web tier
 apiVersion: gitdisc/v1
@@ -395,6 +418,14 @@ INSTANTIATE_TEST_SUITE_P(
                              std::string(64, '0') + "\"}\n"),
                 {"f.yaml:12:18: error: url 'https://h.example/x.tgz' must not carry credentials "
                  "before its host (a URL is shown in logs, status and errors)"}},
+        BadCase{"UnpackOnAPathPayload", WithPayload("      unpack: true\n"),
+                {"f.yaml:13:15: error: unpack applies to file: and url: artifacts only; a path: "
+                 "payload is a folder already"}},
+        BadCase{"UnpackNotABool",
+                WithPayloads("    - name: p\n      version: \"1\"\n      run: [x]\n"
+                             "      url: {url: \"https://a.example/x.tgz\", sha256: \"" +
+                             std::string(64, '0') + "\"}\n      unpack: \"yes\"\n"),
+                {"f.yaml:13:15: error: unpack must be true or false, not 'yes'"}},
         // ---- run, timeout, env, reboot
         BadCase{"RunEmpty",
                 WithPayloads("    - {name: p, version: \"1\", path: p, run: []}\n"),

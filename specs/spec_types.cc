@@ -38,4 +38,10 @@ const char* RebootPolicyName(RebootPolicy p) {
   return "?";
 }
 
+bool IsUnpacked(const PayloadSource& source) {
+  if (const auto* f = std::get_if<FileSource>(&source)) return f->unpack;
+  if (const auto* u = std::get_if<UrlSource>(&source)) return u->unpack;
+  return false;
+}
+
 }  // namespace gitdisc::specs

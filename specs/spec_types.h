@@ -64,14 +64,21 @@ struct PathSource {  // a folder in the repo, read at the same revision
 struct FileSource {  // a file outside Git, pinned by digest
   std::string path;
   std::string sha256;  // 64 lower-case hex digits
+  // `unpack: true`: the payload is the archive's extracted tree, not the file
+  // (specs/unpacked_artifacts.h).
+  bool unpack = false;
   bool operator==(const FileSource&) const = default;
 };
 struct UrlSource {  // fetched once, pinned by digest
   std::string url;
   std::string sha256;
+  bool unpack = false;  // as FileSource::unpack
   bool operator==(const UrlSource&) const = default;
 };
 using PayloadSource = std::variant<PathSource, FileSource, UrlSource>;
+
+// A file: or url: source with `unpack: true`.
+bool IsUnpacked(const PayloadSource& source);
 
 struct Payload {
   std::string name;

@@ -1,5 +1,6 @@
 // `gitdisc diff --base` and `gitdisc validate` on real Git histories, run
-// in-process through RunCli.
+// in-process through RunCli; with --allowed-signers / --gpg-keyring on
+// histories signed with keys made in the test.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -8,6 +9,7 @@
 
 #include "cli/cli_run_for_test.h"
 #include "tests/git/git_test_util.h"
+#include "tests/git/signing_fixture.h"
 #include "tests/git/spec_fixture.h"
 
 namespace gitdisc {
@@ -210,6 +212,101 @@ TEST_F(DiffCliTest, DirtyWorkingTreeIsNotedAndIgnored) {
   CliRun r = Diff(c1, "");
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.err.find("uncommitted changes (web.yaml)"), std::string::npos) << r.err;
+}
+
+// Signed commits only, on the command line (docs/git-source.md "Signed commits").
+class SignedCliTest : public DiffCliTest {
+ protected:
+  SignedCliTest() : alice_(keys_.path(), "alice"), mallory_(keys_.path(), "mallory") {
+    testing::WriteText(signers_, alice_.SignerLine("alice@example.com"));
+  }
+  std::string CommitBy(const testing::SshKey& key, const std::string& version) {
+    WritePayload("motd", "echo motd " + version);
+    w_.Write("web.yaml", SetYaml("web", {{"motd", version}}));
+    return testing::CommitSigned(w_, testing::SshSigningOptions(key), "motd " + version);
+  }
+  CliRun Validate(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"validate", "--repo", w_.path(), "--allowed-signers",
+                                     signers_};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Cli(args);
+  }
+
+  TempDir keys_;
+  testing::SshKey alice_;
+  testing::SshKey mallory_;
+  std::string signers_ = keys_ / "allowed_signers";
+};
+
+TEST_F(SignedCliTest, ValidateAcceptsASignedTipAndSaysWhoSignedIt) {
+  std::string tip = CommitBy(alice_, "1");
+  CliRun r = Validate({"-v"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("signature: ssh signature of commit " + tip.substr(0, 7) +
+                       " by alice@example.com (SHA256:"),
+            std::string::npos)
+      << r.out;
+  CliRun json = Validate({"-o", "json"});
+  EXPECT_EQ(json.code, 0) << json.err;
+  auto j = nlohmann::json::parse(json.out);
+  EXPECT_EQ(j["signature"]["verified"], true);
+  EXPECT_EQ(j["signature"]["signer"], "alice@example.com");
+}
+
+TEST_F(SignedCliTest, ValidateExitsOneSayingSignatureAndWhy) {
+  CommitBy(alice_, "1");
+  Base();  // unsigned
+  CliRun unsigned_tip = Validate();
+  EXPECT_EQ(unsigned_tip.code, 1);
+  EXPECT_NE(unsigned_tip.err.find("error: signature: unsigned"), std::string::npos)
+      << unsigned_tip.err;
+  EXPECT_NE(unsigned_tip.err.find("its specs were not read"), std::string::npos);
+
+  CommitBy(mallory_, "2");
+  CliRun unknown = Validate();
+  EXPECT_EQ(unknown.code, 1);
+  EXPECT_NE(unknown.err.find("error: signature: unknown key: SHA256:"), std::string::npos)
+      << unknown.err;
+  CliRun json = Validate({"-o", "json"});
+  EXPECT_EQ(json.code, 1);
+  auto j = nlohmann::json::parse(json.out);
+  EXPECT_EQ(j["valid"], false);
+  EXPECT_EQ(j["signature"]["problem"], "unknown key");
+  EXPECT_EQ(j["diagnostics"][0]["severity"], "error");
+}
+
+TEST_F(SignedCliTest, ModeAllRefusesATipOverAnUnsignedCommitThatModeTipAccepts) {
+  std::string first = CommitBy(alice_, "1");
+  Base();  // unsigned, in the middle
+  CommitBy(alice_, "3");
+  EXPECT_EQ(Validate().code, 0) << "mode tip: the tip is signed";
+  CliRun all = Validate({"--verify-mode", "all"});
+  EXPECT_EQ(all.code, 1);
+  EXPECT_NE(all.err.find("since the last verified revision"), std::string::npos) << all.err;
+  EXPECT_EQ(Validate({"--verify-mode", "all", "--rev", first}).code, 0);
+  EXPECT_EQ(Validate({"--verify-mode", "sometimes"}).code, 2);
+}
+
+TEST_F(SignedCliTest, DiffRefusesAnUnverifiedSide) {
+  std::string signed_base = CommitBy(alice_, "1");
+  std::string unsigned_rev = Base();
+  CliRun r = Cli({"diff", "--repo", w_.path(), "--allowed-signers", signers_, "--base",
+                  signed_base, "--rev", unsigned_rev});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--rev is not verified"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("signature: unsigned"), std::string::npos) << r.err;
+  // Without verification the same diff runs.
+  EXPECT_EQ(Diff(signed_base, unsigned_rev).code, 1);
+}
+
+TEST_F(SignedCliTest, AFolderThatIsNoRepositoryCannotBeVerified) {
+  TempDir plain;
+  testing::WriteText(plain / "web.yaml", SetYaml("web", {{"motd"}}));
+  CliRun r = Cli({"validate", "--repo", plain.path(), "--allowed-signers", signers_});
+  EXPECT_EQ(r.code, 2) << r.out << r.err;
+  CliRun bad = Cli({"validate", "--repo", w_.path(), "--allowed-signers", keys_ / "missing"});
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("allowed signers file"), std::string::npos) << bad.err;
 }
 
 }  // namespace

@@ -10,23 +10,18 @@
 #define GITDISC_TESTS_GIT_GIT_DAEMON_PROCESS_H_
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <fstream>
-#include <sstream>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "tests/support/child_process.h"
 
 extern char** environ;
 
@@ -62,39 +57,12 @@ class GitDaemonProcess {
 
   // SIGKILL to the daemon and every process it started; reaps the daemon.
   void Kill() {
-    pid_t pid = pid_.exchange(-1);
-    if (pid <= 0) return;
-    ::kill(-pid, SIGKILL);
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    if (process_) process_->Kill();
   }
 
-  std::string Log() const {
-    std::ifstream in(log_path_);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
+  std::string Log() const { return process_ ? process_->Log() : std::string(); }
 
  private:
-  static int FreeLoopbackPort() {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) throw std::runtime_error("socket: " + std::string(std::strerror(errno)));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      int err = errno;
-      ::close(fd);
-      throw std::runtime_error("bind 127.0.0.1:0: " + std::string(std::strerror(err)));
-    }
-    ::close(fd);
-    return ntohs(addr.sin_port);
-  }
-
   void Spawn() {
     std::vector<std::string> args = {"git",
                                      "daemon",
@@ -110,39 +78,14 @@ class GitDaemonProcess {
     for (char** e = environ; *e != nullptr; ++e) {
       if (std::strncmp(*e, "GIT_", 4) != 0) env.emplace_back(*e);
     }
-    std::vector<char*> argv, envp;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    for (auto& e : env) envp.push_back(e.data());
-    envp.push_back(nullptr);
-
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_path_.c_str(),
-                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
-    posix_spawnattr_setpgroup(&attr, 0);  // a group of its own, led by the daemon
-    pid_t pid = -1;
-    int rc = ::posix_spawnp(&pid, "git", &actions, &attr, argv.data(), envp.data());
-    posix_spawnattr_destroy(&attr);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) throw std::runtime_error("spawn git daemon: " + std::string(std::strerror(rc)));
-    pid_.store(pid);
+    process_ = std::make_unique<ChildProcess>(std::move(args), std::move(env), log_path_);
   }
 
   // Polls with connect() until the daemon listens, it exits, or the deadline.
   bool WaitReady(std::chrono::milliseconds within) {
     auto deadline = std::chrono::steady_clock::now() + within;
     while (std::chrono::steady_clock::now() < deadline) {
-      int status = 0;
-      if (::waitpid(pid_.load(), &status, WNOHANG) == pid_.load()) {
-        pid_.store(-1);
-        return false;  // exited: e.g. the port was taken meanwhile
-      }
+      if (!process_->Running()) return false;  // exited: e.g. the port was taken meanwhile
       int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
       sockaddr_in addr{};
       addr.sin_family = AF_INET;
@@ -159,7 +102,7 @@ class GitDaemonProcess {
   std::string base_path_;
   std::string log_path_;
   int port_ = 0;
-  std::atomic<pid_t> pid_{-1};
+  std::unique_ptr<ChildProcess> process_;
 };
 
 }  // namespace gitdisc::testing

@@ -137,15 +137,16 @@ TEST_F(SourceTest, SnapshotGivesContentDigestsAndBytes) {
   gitdisc::testing::WriteText(art / "tool.deb", "deb!");
   w_.Write("payloads/motd/install.sh", "#!/bin/sh\necho hi\n", 0755);
   w_.Write("payloads/motd/motd.txt", "hello\n");
-  w_.Write("web.yaml",
-           SetYaml("web", {FixturePayload("motd"),
-                           FixturePayload("tool", "1",
-                                          "file: {path: " + (art / "tool.deb") + ", sha256: \"" +
-                                              Sha256Hex("deb!") + "\"}"),
-                           FixturePayload("plugin", "1",
-                                          "url: {url: \"http://127.0.0.1:1/plugin-1.4.tgz\", "
-                                          "sha256: \"" +
-                                              Sha256Hex("never fetched") + "\"}")}));
+  // The artifacts are single files on the disc (no unpack): run through sh.
+  FixturePayload tool_spec("tool", "1",
+                      "file: {path: " + (art / "tool.deb") + ", sha256: \"" + Sha256Hex("deb!") +
+                          "\"}");
+  tool_spec.run = "[\"/bin/sh\", \"-c\", \"dpkg -i ./tool.deb\"]";
+  FixturePayload plugin_spec("plugin", "1",
+                        "url: {url: \"http://127.0.0.1:1/plugin-1.4.tgz\", sha256: \"" +
+                            Sha256Hex("never fetched") + "\"}");
+  plugin_spec.run = "[\"/bin/sh\", \"-c\", \"tar xzf plugin-1.4.tgz\"]";
+  w_.Write("web.yaml", SetYaml("web", {FixturePayload("motd"), tool_spec, plugin_spec}));
   std::string c = w_.Commit("c");
   {
     // Without an artifact root the file: payload has a digest but no content.

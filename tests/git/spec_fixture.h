@@ -16,6 +16,7 @@ struct FixturePayload {
   std::string version;
   std::string source;  // the whole source line
   std::string extra;   // more lines, indented by 6
+  std::string run = "[\"./install.sh\"]";
 };
 
 inline std::string SetYaml(const std::string& name, const std::vector<FixturePayload>& payloads,
@@ -25,7 +26,7 @@ inline std::string SetYaml(const std::string& name, const std::vector<FixturePay
                   "\nspec:\n  selector:\n    matchLabels: {" + labels + "}\n  payloads:\n";
   for (const FixturePayload& p : payloads) {
     y += "    - name: " + p.name + "\n      version: \"" + p.version + "\"\n      " + p.source +
-         "\n      run: [\"./install.sh\"]\n";
+         "\n      run: " + p.run + "\n";
     if (!p.extra.empty()) y += p.extra;
   }
   y += "  rollout:\n    " + rollout + "\n";

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,12 +20,11 @@ inline reconciler::FleetStatus SampleFleetStatus() {
   using namespace reconciler;
   FleetStatus s;
   s.generated_unix = 1795651200;  // 2026-11-24
-  s.source = {"https://git.example/fleet.git",
-              "main",
-              "4f2a9c1e7b3d5a6f8091a2b3c4d5e6f708192a3b",
-              "4f2a9c1e7b3d5a6f8091a2b3c4d5e6f708192a3b",
-              {},
-              1795651190};
+  s.source.repo = "https://git.example/fleet.git";
+  s.source.branch = "main";
+  s.source.revision = "4f2a9c1e7b3d5a6f8091a2b3c4d5e6f708192a3b";
+  s.source.last_valid_revision = s.source.revision;
+  s.source.fetched_unix = 1795651190;
   auto payload = [](const char* name, const char* version, PayloadState st, const char* msg = "") {
     return PayloadStatus{name, version, std::string(64, 'a'), st, msg};
   };
@@ -121,6 +121,11 @@ class FakeController final : public reconciler::ControllerApi {
     if (revision == "badbadbadbadbadbadbadbadbadbadbadbadbad0") {
       return gitdisc::Status::Invalid("fleet.yaml:3:5: error: unknown key 'payload'");
     }
+    if (unknown_plans_ > 0) {
+      --unknown_plans_;
+      return gitdisc::Status::NotFound("unknown revision '" + revision + "'");
+    }
+    if (plan_) return *plan_;
     return nlohmann::json{
         {"schemaVersion", 1},
         {"revision", revision.empty() ? status_.source.revision : revision},
@@ -133,6 +138,13 @@ class FakeController final : public reconciler::ControllerApi {
     status_ = std::move(s);
   }
   void SetReady(bool r) { ready_ = r; }
+  // PlanAt answers `plan`, after `unknown_first` answers of kNotFound (a
+  // revision not fetched yet).
+  void SetPlan(nlohmann::json plan, int unknown_first = 0) {
+    std::lock_guard<std::mutex> l(mu_);
+    plan_ = std::move(plan);
+    unknown_plans_ = unknown_first;
+  }
   std::vector<std::string> source_changed() const {
     std::lock_guard<std::mutex> l(mu_);
     return source_changed_;
@@ -152,6 +164,8 @@ class FakeController final : public reconciler::ControllerApi {
   std::vector<std::string> source_changed_;
   std::vector<std::string> enqueue_all_;
   std::vector<std::string> plan_requests_;
+  std::optional<nlohmann::json> plan_;
+  int unknown_plans_ = 0;
   std::atomic<bool> ready_{true};
 };
 

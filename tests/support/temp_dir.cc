@@ -1,27 +1,18 @@
 #include "tests/support/temp_dir.h"
 
-#include <stdlib.h>
-
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
-
-#include "base/file_util.h"
+#include <string>
 
 namespace gitdisc::testing {
 
 TempDir::TempDir(std::string_view prefix) {
-  const char* base = std::getenv("TMPDIR");
-  std::string tmpl = std::string(base && *base ? base : "/tmp") + "/gitdisc-" +
-                     std::string(prefix) + "-XXXXXX";
-  if (::mkdtemp(tmpl.data()) == nullptr) {
-    std::fprintf(stderr, "TempDir: mkdtemp %s: %s\n", tmpl.c_str(), std::strerror(errno));
+  auto made = gitdisc::TempDir::Make("gitdisc-" + std::string(prefix) + "-");
+  if (!made.ok()) {
+    std::fprintf(stderr, "TempDir: %s\n", made.status().ToString().c_str());
     std::abort();
   }
-  path_ = tmpl;
+  dir_.emplace(std::move(made).value());
 }
-
-TempDir::~TempDir() { (void)RemoveAll(path_); }
 
 }  // namespace gitdisc::testing
