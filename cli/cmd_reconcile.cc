@@ -43,6 +43,7 @@ Command ReconcileCommand() {
           auto mu = std::make_shared<std::mutex>();
           reconciler::ControllerOptions opts;
           opts.retry_failed = *retry;
+          opts.retry_earlier_failures = true;
           opts.progress = [io, mu](const std::string& vm, const std::string& step,
                                    const std::string& detail) {
             std::lock_guard<std::mutex> l(*mu);

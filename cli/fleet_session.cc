@@ -160,7 +160,10 @@ int RunFleetDiff(const GlobalOptions& global, Io& io) {
               "$LIBVIRT_DEFAULT_URI) for the plan against that fleet\n";
     return cli::kExitError;
   }
-  auto session = OpenFleetSession(global, /*with_source=*/true);
+  // The plan of the next `reconcile`, which retries earlier failures once.
+  ControllerOptions preview;
+  preview.retry_earlier_failures = true;
+  auto session = OpenFleetSession(global, /*with_source=*/true, preview);
   if (!session.ok()) {
     io.err << "gitdisc diff: " << session.status().message() << "\n";
     return cli::kExitError;

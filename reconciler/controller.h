@@ -24,10 +24,11 @@
 //     keys are worked on and RunPass returns when the queue is empty.
 //   - RunUntilConverged (`gitdisc reconcile`): scans while workers run, until
 //     every selected VM is Ready (converged), nothing can move any more
-//     (failed, halted, conflict, drive busy, shut off), or the deadline. A
-//     VM whose payload failed before this run is retried once; one that
-//     fails in this run stays Failed, unless retry_failed: then it is
-//     retried after its backoff and waited for until the deadline.
+//     (failed, halted, conflict, drive busy, shut off), or the deadline. With
+//     retry_earlier_failures, a VM whose payload failed before this run is
+//     retried once; one that fails in this run stays Failed, unless
+//     retry_failed: then it is retried after its backoff and waited for
+//     until the deadline.
 //   - Start/Stop (`gitdisc serve`): scans when woken (EnqueueAll,
 //     NotifySourceChanged, provider events for unknown VMs or labels) or on
 //     a timer; provider events for known VMs queue just their key. Failed VMs
@@ -106,9 +107,13 @@ struct ControllerOptions {
   guest::AgentClient::Options agent{std::chrono::milliseconds(2000), 3,
                                     std::chrono::milliseconds(3000), "gitdisc", {}};
   // Retry failed applies with jittered exponential backoff (the daemon,
-  // `reconcile --retry-failed`). Off: a failure recorded before this process
-  // is retried once, a failure in this process is final until a new revision.
+  // `reconcile --retry-failed`). Off: a failure in this process is final
+  // until a new revision.
   bool retry_failed = false;
+  // Without retry_failed: plan one retry of a failure recorded before this
+  // process (`reconcile`, and `diff` to preview it). Off, such a VM is
+  // reported Failed (`status`).
+  bool retry_earlier_failures = false;
   ExecOptions exec;
   // Disc of ours with an unreachable agent: forced eject after the bundle's
   // timeouts plus this.

@@ -661,6 +661,7 @@ TEST_F(ControllerTest, AReconcileRetriesAnEarlierFailureOnceAndReportsItsOwn) {
     auto text = ReadFile(tries);
     return text.ok() ? std::count(text->begin(), text->end(), '\n') : 0;
   };
+  tweak_ = [](ControllerOptions& o) { o.retry_earlier_failures = true; };
   for (int run = 1; run <= 2; ++run) {
     OpenController();
     auto pass = Converge();
@@ -672,6 +673,14 @@ TEST_F(ControllerTest, AReconcileRetriesAnEarlierFailureOnceAndReportsItsOwn) {
     ASSERT_TRUE(vm.has_value());
     EXPECT_EQ(vm->condition, VmCondition::kFailed);
   }
+  // `status` (no retries planned) reports the failure as it is.
+  tweak_ = nullptr;
+  OpenController();
+  ASSERT_TRUE(controller_->RunPass(/*execute=*/false).ok());
+  auto failed = FindVm(controller_->Status(), db1_);
+  ASSERT_TRUE(failed.has_value());
+  EXPECT_EQ(failed->condition, VmCondition::kFailed);
+  tweak_ = [](ControllerOptions& o) { o.retry_earlier_failures = true; };
   OpenController();
   auto third = Converge();
   ASSERT_TRUE(third.ok()) << third.status().ToString();

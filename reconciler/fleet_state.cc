@@ -88,10 +88,9 @@ Plan FleetState::PlanLocked(const View& view) {
     }
     observed.push_back(std::move(o));
   }
-  // Failures from before this process are retried either way (once, when
-  // retry_failed is off: a failure of this run is then final, see
-  // KeyReconciler::RecordOutcome).
-  return MakePlan(view.desired->state, observed, {/*retry_failed=*/true});
+  // Without the controller's retry_failed, a failure of this run has an
+  // endless backoff (KeyReconciler::RecordOutcome): only earlier ones retry.
+  return MakePlan(view.desired->state, observed, {options_.retry_failed});
 }
 
 std::set<std::string> FleetState::QueueActionableLocked(const Plan& plan,

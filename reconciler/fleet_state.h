@@ -49,6 +49,9 @@ std::chrono::seconds ApplyTimeout(const DesiredBuild& d, const std::string& key,
 class FleetState {
  public:
   struct Options {
+    // Plan retries of failed VMs outside a backoff (ControllerOptions:
+    // retry_failed or retry_earlier_failures).
+    bool retry_failed = false;
     std::chrono::seconds overdue_margin{120};
   };
   FleetState(const Clock* clock, Options options, StatusWriter* status, WorkQueue* queue);
