@@ -145,6 +145,22 @@ spec:
                                           std::chrono::minutes(5));
   }
 
+  // Commits a pg payload whose install.sh fails until its try number
+  // `ok_from` (each try appends a line to the returned file), with db's
+  // rollout allowed one failure so that the set is not halted.
+  std::string FailPgUntilTry(int ok_from) {
+    std::string tries = dir_ + "/pg-tries";
+    Write(repo_ + "/payloads/pg/install.sh",
+          "#!/bin/sh\necho try >> " + tries + "\n[ $(wc -l < " + tries + ") -ge " +
+              std::to_string(ok_from) + " ] || exit 1\necho \"pg v1\" >> " + log_ + "\n",
+          0755);
+    std::string db = ReadFile(repo_ + "/db.yaml").value();
+    db.replace(db.find("maxFailures: 0"), 14, "maxFailures: 1");
+    Write(repo_ + "/db.yaml", db);
+    Commit("pg fails until try " + std::to_string(ok_from));
+    return tries;
+  }
+
   int Count(const std::string& what) {
     int n = 0;
     for (const std::string& c : provider_->calls()) n += c.rfind(what, 0) == 0;
@@ -609,16 +625,7 @@ TEST_F(ControllerTest, ReconcileOfOneKeyReportsWhenToLookAgain) {
 // The daemon (retry_failed, as `gitdisc serve` sets it) retries a failed
 // apply by itself after its backoff, under a new operation id.
 TEST_F(ControllerTest, TheDaemonRetriesAFailedApplyAfterItsBackoff) {
-  std::string tries = dir_ + "/pg-tries";
-  Write(repo_ + "/payloads/pg/install.sh",
-        "#!/bin/sh\necho try >> " + tries + "\n[ $(wc -l < " + tries +
-            ") -ge 2 ] || exit 1\necho \"pg v1\" >> " + log_ + "\n",
-        0755);
-  // One failure is within the set's budget, so the set is not halted.
-  std::string db = ReadFile(repo_ + "/db.yaml").value();
-  db.replace(db.find("maxFailures: 0"), 14, "maxFailures: 1");
-  Write(repo_ + "/db.yaml", db);
-  Commit("pg fails once");
+  std::string tries = FailPgUntilTry(2);
   tweak_ = [](ControllerOptions& o) {
     o.retry_failed = true;
     o.backoff_base = std::chrono::seconds(1);
@@ -648,15 +655,7 @@ TEST_F(ControllerTest, TheDaemonRetriesAFailedApplyAfterItsBackoff) {
 // ends instead of waiting out its deadline), a failure from an earlier run
 // is retried once by the next run.
 TEST_F(ControllerTest, AReconcileRetriesAnEarlierFailureOnceAndReportsItsOwn) {
-  std::string tries = dir_ + "/pg-tries";
-  Write(repo_ + "/payloads/pg/install.sh",
-        "#!/bin/sh\necho try >> " + tries + "\n[ $(wc -l < " + tries +
-            ") -ge 3 ] || exit 1\necho \"pg v1\" >> " + log_ + "\n",
-        0755);
-  std::string db = ReadFile(repo_ + "/db.yaml").value();
-  db.replace(db.find("maxFailures: 0"), 14, "maxFailures: 1");
-  Write(repo_ + "/db.yaml", db);
-  Commit("pg fails twice");
+  std::string tries = FailPgUntilTry(3);
   auto count_tries = [&] {
     auto text = ReadFile(tries);
     return text.ok() ? std::count(text->begin(), text->end(), '\n') : 0;
@@ -692,15 +691,7 @@ TEST_F(ControllerTest, AReconcileRetriesAnEarlierFailureOnceAndReportsItsOwn) {
 // `reconcile --retry-failed` waits for the retry after the backoff instead
 // of calling a VM in backoff stuck (a guest whose agent died mid-apply).
 TEST_F(ControllerTest, AReconcileWithRetryFailedWaitsForTheRetry) {
-  std::string tries = dir_ + "/pg-tries";
-  Write(repo_ + "/payloads/pg/install.sh",
-        "#!/bin/sh\necho try >> " + tries + "\n[ $(wc -l < " + tries +
-            ") -ge 2 ] || exit 1\necho \"pg v1\" >> " + log_ + "\n",
-        0755);
-  std::string db = ReadFile(repo_ + "/db.yaml").value();
-  db.replace(db.find("maxFailures: 0"), 14, "maxFailures: 1");
-  Write(repo_ + "/db.yaml", db);
-  Commit("pg fails once");
+  std::string tries = FailPgUntilTry(2);
   tweak_ = [](ControllerOptions& o) {
     o.retry_failed = true;
     o.backoff_base = std::chrono::seconds(1);

@@ -25,6 +25,7 @@
 #include "bench/support/bench_main.h"
 #include "bench/support/bench_report.h"
 #include "bench/support/fleet_repo.h"
+#include "bench/support/source_and_cache.h"
 #include "bench/support/proc_stats.h"
 #include "reconciler/controller.h"
 #include "specs/git_library.h"
@@ -56,15 +57,7 @@ void MakeRepo(const std::string& repo) {
 // Seconds from Start until every honest VM is Ready.
 double RunOnce(specs::GitLibrary& git, const std::string& repo, const std::string& dir,
                int honest, bool hostile) {
-  specs::SourceOptions so;
-  so.repo = repo;
-  so.state_dir = dir + "/state";
-  auto source = specs::Source::Open(git, so);
-  if (!source.ok()) Die("open source", source.status());
-  iso::IsoCacheOptions co;
-  co.dir = dir + "/state/isos";
-  auto cache = iso::IsoCache::Open(co);
-  if (!cache.ok()) Die("open cache", cache.status());
+  SourceAndCache state = OpenSourceAndCache(git, repo, dir + "/state");
   testing::FakeFleet fleet({.state_dir = dir + "/agents"});
   std::vector<std::string> keys;
   for (int i = 0; i < honest; ++i) keys.push_back(fleet.AddVm("app-" + std::to_string(i), {{"role", "app"}}));
@@ -79,7 +72,7 @@ double RunOnce(specs::GitLibrary& git, const std::string& repo, const std::strin
   copts.exec.eject_retry_delay = std::chrono::milliseconds(10);
   double seconds = 0;
   {
-    reconciler::Controller controller(&fleet.provider(), source->get(), cache->get(), &clock,
+    reconciler::Controller controller(&fleet.provider(), state.source.get(), state.cache.get(), &clock,
                                       copts);
     auto t0 = BenchClock::now();
     controller.Start();

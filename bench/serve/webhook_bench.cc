@@ -41,6 +41,7 @@
 #include "bench/support/bench_main.h"
 #include "bench/support/bench_report.h"
 #include "bench/support/fleet_repo.h"
+#include "bench/support/source_and_cache.h"
 #include "bench/support/shell.h"
 #include "reconciler/bundle_builder.h"
 #include "reconciler/desired.h"
@@ -176,15 +177,7 @@ int Run(int argc, char** argv) {
   // Every commit's image, built beforehand into the daemon's cache.
   {
     specs::GitLibrary git;
-    specs::SourceOptions so;
-    so.repo = repo;
-    so.state_dir = state;
-    auto source = specs::Source::Open(git, so);
-    if (!source.ok()) Die("open source", source.status());
-    iso::IsoCacheOptions co;
-    co.dir = state + "/isos";
-    auto cache = iso::IsoCache::Open(co);
-    if (!cache.ok()) Die("open cache", cache.status());
+    SourceAndCache opened = OpenSourceAndCache(git, repo, state);
     VmInfo vm;
     vm.key = dom.key();
     vm.name = dom.name();
@@ -198,14 +191,14 @@ int Run(int argc, char** argv) {
     std::vector<std::string> all = commits;
     all.insert(all.begin(), *c0);
     for (const std::string& sha : all) {
-      auto snap = (*source)->Load(sha);
+      auto snap = opened.source->Load(sha);
       if (!snap.ok()) Die("load", snap.status());
       auto desired = reconciler::AssembleDesired(**snap, {vm});
       if (!desired.ok()) Die("assemble", desired.status());
       for (const auto& [digest, payloads] : desired->bundles) {
-        auto img = reconciler::EnsureImage(**cache, *snap, digest, payloads, "bench-prebuild");
+        auto img = reconciler::EnsureImage(*opened.cache, *snap, digest, payloads, "bench-prebuild");
         if (!img.ok()) Die("prebuild", img.status());
-        (void)(*cache)->Unpin(digest, "bench-prebuild");
+        (void)opened.cache->Unpin(digest, "bench-prebuild");
       }
     }
   }

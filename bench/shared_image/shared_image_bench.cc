@@ -25,6 +25,7 @@
 #include "bench/support/bench_report.h"
 #include "tests/support/fake_fleet.h"
 #include "bench/support/fleet_repo.h"
+#include "bench/support/source_and_cache.h"
 #include "bench/support/image_dir.h"
 #include "bench/support/shell.h"
 #include "reconciler/controller.h"
@@ -51,15 +52,7 @@ Result3 RunFleet(specs::GitLibrary& git, const std::string& repo, const std::str
   Result3 r;
   r.vms = n;
   std::string dir = root + "/n" + std::to_string(n);
-  specs::SourceOptions so;
-  so.repo = repo;
-  so.state_dir = dir + "/state";
-  auto source = specs::Source::Open(git, so);
-  if (!source.ok()) Die("open source", source.status());
-  iso::IsoCacheOptions co;
-  co.dir = dir + "/state/isos";
-  auto cache = iso::IsoCache::Open(co);
-  if (!cache.ok()) Die("open cache", cache.status());
+  SourceAndCache state = OpenSourceAndCache(git, repo, dir + "/state");
   testing::FakeFleet fleet({.state_dir = dir + "/agents"});
   for (int i = 0; i < n; ++i) fleet.AddVm("web-" + std::to_string(100 + i), {{"role", "web"}});
   SystemClock clock;
@@ -67,7 +60,7 @@ Result3 RunFleet(specs::GitLibrary& git, const std::string& repo, const std::str
   copts.exec.eject_retry_delay = std::chrono::milliseconds(10);
   copts.idle_poll = std::chrono::milliseconds(10);
   {
-    reconciler::Controller controller(&fleet.provider(), source->get(), cache->get(), &clock,
+    reconciler::Controller controller(&fleet.provider(), state.source.get(), state.cache.get(), &clock,
                                       copts);
     auto t0 = BenchClock::now();
     auto pass = controller.RunUntilConverged(BenchClock::now() + std::chrono::minutes(10));
@@ -83,7 +76,7 @@ Result3 RunFleet(specs::GitLibrary& git, const std::string& repo, const std::str
     paths.insert(c.substr(c.rfind(' ') + 1));
   }
   r.distinct_paths = paths.size();
-  ImageDir cached = CountImages(co.dir);
+  ImageDir cached = CountImages(dir + "/state/isos");
   r.images = cached.images;
   r.disk = cached.disk;
 
